@@ -1,0 +1,113 @@
+"""neuroplug: a small numpy neural-network framework in which every component is a plugin.
+
+Quick start::
+
+    import neuroplug as npl
+
+    X_train, X_test, y_train, y_test = npl.datasets.load_digits_split(seed=0)
+    net = npl.Sequential(
+        [npl.Dense(64, activation="tanh", init="normalized_xavier"),
+         npl.Dense(10, activation="softmax")],
+        input_dim=64, seed=0)
+    history = npl.fit(net, X_train, y_train, loss="cross_entropy", lr=0.5,
+                      schedule="step_decay", epochs=20, batch_size=32,
+                      validation_data=(X_test, y_test))
+    net.predict(X_test)
+
+Activations, initializers, losses, schedules and optimizers are named components
+provided by plugins (``neuroplug list`` shows them). The public names below are
+imported lazily, so ``import neuroplug`` itself loads neither numpy nor any plugin.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it (PEP 562 lazy attributes)
+_LAZY = {
+    # interfaces
+    "Component": "base",
+    "Activation": "base",
+    "Initializer": "base",
+    "Loss": "base",
+    "Schedule": "base",
+    "Optimizer": "base",
+    # registrations and hooks
+    "ComponentRegistration": "types",
+    "ActivationRegistration": "types",
+    "InitializerRegistration": "types",
+    "LossRegistration": "types",
+    "ScheduleRegistration": "types",
+    "OptimizerRegistration": "types",
+    "hookimpl": "hookspecs",
+    # registry
+    "Registry": "registry",
+    "get_registry": "registry",
+    "create": "registry",
+    "register": "registry",
+    "unregister": "registry",
+    "register_activation": "registry",
+    "register_initializer": "registry",
+    "register_loss": "registry",
+    "register_schedule": "registry",
+    "register_optimizer": "registry",
+    "isolated_registry": "registry",
+    # models and training
+    "Dense": "layers",
+    "Sequential": "network",
+    "fit": "training",
+    "History": "training",
+    "Callback": "training",
+    "EarlyStopping": "training",
+    "save": "serialization",
+    "load": "serialization",
+    # errors
+    "NeuroplugError": "errors",
+    "InputError": "errors",
+    "ShapeError": "errors",
+    "ConfigError": "errors",
+    "ComponentNotFoundError": "errors",
+    "AmbiguousComponentError": "errors",
+    "DuplicateComponentError": "errors",
+    "PluginError": "errors",
+    "ComponentError": "errors",
+    "DivergenceError": "errors",
+    "ModelFileError": "errors",
+}
+_SUBMODULES = {"datasets", "errors", "validation", "base", "types", "hookspecs", "registry",
+               "layers", "network", "training", "serialization", "testing", "cli"}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'neuroplug' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .base import Activation, Component, Initializer, Loss, Optimizer, Schedule
+    from .errors import *  # noqa: F401,F403
+    from .hookspecs import hookimpl
+    from .layers import Dense
+    from .network import Sequential
+    from .registry import (Registry, create, get_registry, isolated_registry, register,
+                           register_activation, register_initializer, register_loss,
+                           register_optimizer, register_schedule, unregister)
+    from .serialization import load, save
+    from .training import Callback, EarlyStopping, History, fit
+    from .types import (ActivationRegistration, ComponentRegistration, InitializerRegistration,
+                        LossRegistration, OptimizerRegistration, ScheduleRegistration)
