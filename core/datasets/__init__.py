@@ -1,0 +1,139 @@
+"""Data sets and data loading.
+
+The embedded **digits** data set is the 1,797 8x8 images of handwritten digits
+from the UCI "Optical Recognition of Handwritten Digits" collection (E. Alpaydin,
+C. Kaynak, 1998; the copy scikit-learn ships as ``load_digits``), stored in this
+package as a compressed ``.npz`` of uint8 pixels (0..16) and labels (0..9).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, ShapeError
+from ..validation import check_number
+
+__all__ = ["load_digits", "train_test_split", "load_digits_split", "load_csv", "load_npz", "load_data"]
+
+
+def load_digits(dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Return the digits data: ``X`` (1797, 64) scaled to [0, 1] and integer labels ``y`` (1797,).
+
+    >>> X, y = load_digits()
+    >>> X.shape, y.shape, int(y.max())
+    ((1797, 64), (1797,), 9)
+    """
+    with resources.files(__name__).joinpath("digits.npz").open("rb") as fh:
+        with np.load(fh, allow_pickle=False) as data:
+            X = data["X"].astype(dtype) / dtype(16)
+            y = data["y"].astype(np.int64)
+    return X, y
+
+
+def train_test_split(X: Any, y: Any, test_size: float = 0.25, seed: int | None = 0,
+                     stratify: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``(X, y)`` into ``X_train, X_test, y_train, y_test`` with a seeded permutation.
+
+    With ``stratify=True`` (and 1-D integer ``y``) every class keeps its share in both parts.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.shape[0] != y.shape[0]:
+        raise ShapeError(f"X and y must have the same number of rows; got {X.shape[0]} and {y.shape[0]}")
+    check_number("test_size", test_size, low=0, high=1, low_inclusive=False, high_inclusive=False,
+                 error=InputError)
+    rng = np.random.default_rng(seed)
+    n = X.shape[0]
+    if stratify and y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+        test_idx = []
+        for label in np.unique(y):
+            members = rng.permutation(np.flatnonzero(y == label))
+            test_idx.append(members[: int(round(test_size * members.size))])
+        test = np.sort(np.concatenate(test_idx))
+    else:
+        test = np.sort(rng.permutation(n)[: int(round(test_size * n))])
+    mask = np.ones(n, dtype=bool)
+    mask[test] = False
+    if not mask.any() or mask.all():
+        raise InputError(f"test_size={test_size} leaves one part empty for {n} samples")
+    return X[mask], X[~mask], y[mask], y[~mask]
+
+
+def load_digits_split(seed: int = 0, test_size: float = 0.25) -> tuple[np.ndarray, ...]:
+    """The digits data split into ``X_train, X_test, y_train, y_test`` (stratified, seeded)."""
+    X, y = load_digits()
+    return train_test_split(X, y, test_size=test_size, seed=seed)
+
+
+def _labels(column: np.ndarray) -> np.ndarray:
+    """Integer labels stay integers; other targets become float."""
+    if np.all(np.mod(column, 1) == 0):
+        return column.astype(np.int64)
+    return column
+
+
+def load_csv(path: str | os.PathLike[str], target: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read a CSV file with a header row; ``target`` names the label column (default: the last).
+
+    Every other column is a numeric feature. Integral targets become int64 class labels.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except OSError as exc:
+        raise InputError(f"--data {path!r} cannot be read: {exc.strerror or exc}") from None
+    rows = [r for r in rows if r and any(c.strip() for c in r)]
+    if len(rows) < 2:
+        raise InputError(f"{path}: a CSV needs a header row and at least one data row")
+    header = [h.strip() for h in rows[0]]
+    col = len(header) - 1
+    if target is not None:
+        if target not in header:
+            raise InputError(f"{path}: target column {target!r} is not in the header; columns: {', '.join(header)}")
+        col = header.index(target)
+    if len(header) < 2:
+        raise InputError(f"{path}: a CSV needs at least one feature column and a target column")
+    data = np.empty((len(rows) - 1, len(header)), dtype=np.float64)
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise InputError(f"{path}, line {i}: {len(row)} values, but the header has {len(header)} columns")
+        for j, cell in enumerate(row):
+            try:
+                data[i - 2, j] = float(cell)
+            except ValueError:
+                raise InputError(f"{path}, line {i}, column {header[j]!r}: {cell!r} is not a number") from None
+    y = _labels(data[:, col])
+    X = np.delete(data, col, axis=1)
+    return X, y
+
+
+def load_npz(path: str | os.PathLike[str], target: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read arrays ``X`` and ``y`` (or the key given as ``target``) from an ``.npz`` file, without pickle."""
+    path = os.fspath(path)
+    key = target or "y"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in ("X", key) if k not in data.files]
+            if missing:
+                raise InputError(f"{path}: missing array(s) {missing}; it holds {data.files}")
+            return np.asarray(data["X"]), np.asarray(data[key])
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"--data {path!r} is not a readable .npz file: {exc}") from None
+
+
+def load_data(path: str | os.PathLike[str], target: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Load ``.csv`` or ``.npz`` data by file extension."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext == ".csv":
+        return load_csv(path, target)
+    if ext == ".npz":
+        return load_npz(path, target)
+    raise InputError(f"--data must be a .csv or .npz file, got {os.fspath(path)!r}")

@@ -1,0 +1,235 @@
+"""The ``neuroplug`` command line.
+
+``neuroplug list``
+    every component: kind, name, aliases, plugin and distribution; failed and
+    disabled plugins as extra rows.
+``neuroplug plugins``
+    every plugin with its distribution, version and status.
+``neuroplug train``
+    train a network (by default on the embedded digits data) and print the
+    held-out accuracy.
+
+Errors in the input (unknown component names, bad values, unreadable data) are
+printed as one line, without a traceback, and the exit status is 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, Sequence
+
+__all__ = ["main", "build_parser"]
+
+
+def _param(text: str) -> tuple[str, str, Any]:
+    kind, dot, rest = text.partition(".")
+    key, eq, value = rest.partition("=")
+    kinds = ("activation", "init", "loss", "schedule", "optimizer")
+    if not dot or not eq or kind not in kinds or not key:
+        raise argparse.ArgumentTypeError(
+            f"expected KIND.NAME=VALUE with KIND one of {', '.join(kinds)}, got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    return kind, key, parsed
+
+
+def _layers(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated layer sizes such as 64,32; got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
+    return sizes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``neuroplug`` command (used by the docs' CLI reference)."""
+    parser = argparse.ArgumentParser(
+        prog="neuroplug", description="A neural-network framework in which every component is a plugin.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"neuroplug {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p_list = sub.add_parser("list", help="list every component and the plugin that provides it")
+    p_list.add_argument("--kind", choices=["activation", "initializer", "loss", "schedule", "optimizer"],
+                        help="only components of this kind")
+    p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p_plugins = sub.add_parser("plugins", help="list the plugins: distribution, version, status")
+    p_plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    t = sub.add_parser("train", help="train a network and report held-out accuracy",
+                       description="Train a network. Without --data it uses the embedded digits data set "
+                                   "(1,797 8x8 images, 10 classes), split 75/25 with the seed.")
+    t.add_argument("--data", help="a .csv (header row) or .npz (arrays X, y) file; default: embedded digits")
+    t.add_argument("--target", help="the target column (CSV) or array name (NPZ); default: last column / 'y'")
+    t.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (default 0.25)")
+    t.add_argument("--layers", type=_layers, default=[64], help="hidden layer sizes, e.g. 64,32 (default 64)")
+    t.add_argument("--activation", default="tanh", help="hidden activation (default tanh)")
+    t.add_argument("--output-activation", default=None,
+                   help="output activation (default: softmax for classes, identity otherwise)")
+    t.add_argument("--init", default="normalized_xavier", help="weight initializer (default normalized_xavier)")
+    t.add_argument("--loss", default=None, help="loss (default: cross_entropy for classes, mse otherwise)")
+    t.add_argument("--optimizer", default="sgd", help="optimizer (default sgd)")
+    t.add_argument("--schedule", default="step_decay", help="learning-rate schedule (default step_decay)")
+    t.add_argument("--lr", type=float, default=0.5, help="initial learning rate (default 0.5)")
+    t.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
+    t.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
+    t.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and the shuffling")
+    t.add_argument("-P", "--param", type=_param, action="append", default=[], metavar="KIND.NAME=VALUE",
+                   help="a component parameter, e.g. -P schedule.step_size=5 -P optimizer.momentum=0.9 "
+                        "(repeatable; KIND is activation, init, loss, schedule or optimizer)")
+    t.add_argument("--save", metavar="PATH", help="save the trained model (.npz, no pickle)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .registry import get_registry
+
+    reg = get_registry()
+    entries = reg.entries(args.kind)
+    rows = []
+    for e in entries:
+        rows.append({
+            "kind": e.kind, "name": e.name, "aliases": list(e.registration.aliases),
+            "plugin": e.plugin.name, "distribution": e.plugin.distribution,
+            "version": e.plugin.version, "status": "shadowed" if reg.shadowed(e) else "ok",
+            "summary": e.registration.summary,
+        })
+    problems = [p for p in reg.plugins() if p.status in ("failed", "disabled")]
+    if args.json:
+        print(json.dumps({"components": rows, "plugins": [
+            {"plugin": p.name, "distribution": p.distribution, "version": p.version,
+             "status": p.status, "phase": p.phase, "error": p.error} for p in problems]}, indent=2))
+        return 0
+    table = [("KIND", "NAME", "ALIASES", "PLUGIN", "DISTRIBUTION", "STATUS")]
+    for r in rows:
+        dist = r["distribution"] + (f" {r['version']}" if r["version"] else "")
+        table.append((r["kind"], r["name"], ",".join(r["aliases"]) or "-", r["plugin"], dist, r["status"]))
+    for p in problems:
+        dist = p.distribution + (f" {p.version}" if p.version else "")
+        why = f"{p.phase}: {p.error}" if p.status == "failed" else p.error
+        table.append(("-", "-", "-", p.name, dist, f"{p.status} ({why})"))
+    _print_table(table)
+    return 0
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from .registry import get_registry
+
+    reg = get_registry()
+    counts: dict[tuple[str, str], int] = {}
+    for e in reg.entries():
+        counts[(e.plugin.distribution, e.plugin.name)] = counts.get((e.plugin.distribution, e.plugin.name), 0) + 1
+    plugins = reg.plugins()
+    if args.json:
+        print(json.dumps([{"plugin": p.name, "distribution": p.distribution, "version": p.version,
+                           "builtin": p.builtin, "status": p.status, "phase": p.phase, "error": p.error,
+                           "components": counts.get((p.distribution, p.name), 0)} for p in plugins], indent=2))
+        return 0
+    table = [("PLUGIN", "DISTRIBUTION", "VERSION", "COMPONENTS", "STATUS")]
+    for p in plugins:
+        status = p.status if p.status == "loaded" else f"{p.status} ({p.phase + ': ' if p.phase else ''}{p.error})"
+        table.append((p.name, p.distribution, p.version or "-", str(counts.get((p.distribution, p.name), 0)), status))
+    _print_table(table)
+    return 0
+
+
+def _print_table(rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from . import datasets
+    from .errors import InputError
+    from .layers import Dense
+    from .network import Sequential
+    from .registry import create
+    from .serialization import save
+    from .training import fit
+
+    if args.data:
+        X, y = datasets.load_data(args.data, args.target)
+        source = args.data
+    else:
+        if args.target:
+            raise InputError("--target needs --data")
+        X, y = datasets.load_digits()
+        source = "embedded digits (1797 8x8 images, 10 classes)"
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=args.test_size, seed=args.seed)
+    params: dict[str, dict[str, Any]] = {}
+    for kind, key, value in args.param:
+        params.setdefault(kind, {})[key] = value
+    classify = y.ndim == 1 and np.issubdtype(y.dtype, np.integer)
+    n_out = int(y.max()) + 1 if classify else (1 if y.ndim == 1 else y.shape[1])
+    if classify and n_out < 2:
+        raise InputError(f"the target has a single class ({int(y.max())}); need at least two")
+    out_act = args.output_activation or ("softmax" if classify else "identity")
+    loss = args.loss or ("cross_entropy" if classify else "mse")
+
+    act = create("activation", args.activation, **params.get("activation", {}))
+    init = create("initializer", args.init, **params.get("init", {}))
+    layers = [Dense(units, activation=act, init=init) for units in args.layers]
+    layers.append(Dense(n_out, activation=out_act, init=init))
+    net = Sequential(layers, input_dim=X.shape[1], seed=args.seed)
+    hidden = "-".join(str(u) for u in args.layers)
+    print(f"data: {source}; {X_train.shape[0]} train / {X_test.shape[0]} test samples")
+    print(f"network: {X.shape[1]}-{hidden}-{n_out}, {args.activation} / {out_act}, init {args.init}, "
+          f"{net.count_params()} parameters")
+    print(f"training: loss {loss}, optimizer {args.optimizer}, lr {args.lr}, schedule {args.schedule}, "
+          f"{args.epochs} epochs, batch {args.batch_size}, seed {args.seed}")
+    started = time.perf_counter()
+    history = fit(
+        net, X_train, y_train,
+        loss=create("loss", loss, **params.get("loss", {})),
+        optimizer=create("optimizer", args.optimizer, **params.get("optimizer", {})),
+        schedule=create("schedule", args.schedule, **params.get("schedule", {})),
+        lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+        validation_data=(X_test, y_test), progress=not args.no_progress)
+    elapsed = time.perf_counter() - started
+    logs = {k: v[-1] for k, v in history.history.items()}
+    print(f"final training loss {logs['loss']:.4f}, held-out loss {logs['val_loss']:.4f}")
+    if classify:
+        acc = float(np.mean(net.predict_classes(X_test) == y_test))
+        print(f"held-out accuracy: {100 * acc:.2f} % ({int(round(acc * len(y_test)))}/{len(y_test)}) "
+              f"in {elapsed:.1f} s")
+    else:
+        print(f"trained in {elapsed:.1f} s")
+    if args.save:
+        save(net, args.save)
+        print(f"saved the model to {args.save}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
+    from .errors import NeuroplugError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = {"list": _cmd_list, "plugins": _cmd_plugins, "train": _cmd_train}[args.command]
+    try:
+        return handler(args)
+    except NeuroplugError as exc:
+        print(f"neuroplug {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"neuroplug {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
