@@ -76,7 +76,7 @@ class Component(abc.ABC):
     def __repr__(self) -> str:
         try:
             items = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        except NotImplementedError:
+        except Exception:  # a component that cannot be configured still prints
             items = "..."
         return f"{type(self).__name__}({items})"
 
@@ -110,10 +110,11 @@ class Activation(Component):
     elementwise: ClassVar[bool] = True
     #: A tag such as ``"softmax"`` or ``"sigmoid"``: a :class:`Loss` with the same
     #: ``link`` can fuse its gradient with this activation's (``dL/dz = p - y``).
-    link: ClassVar[str | None] = None
+    #: Read from the instance (it may depend on parameters).
+    link: str | None = None
     #: Points where the derivative is undefined (relu: ``(0.0,)``); gradient
-    #: checks keep their sample points away from them.
-    kinks: ClassVar[tuple[float, ...]] = ()
+    #: checks keep their sample points away from them. Read from the instance.
+    kinks: tuple[float, ...] = ()
 
     @abc.abstractmethod
     def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -166,13 +167,20 @@ class Loss(Component):
     """
 
     kind: ClassVar[str] = "loss"
-    #: Fuses with the activation having the same ``link`` (see :meth:`fused_gradient`).
-    link: ClassVar[str | None] = None
+    #: Fuses with the activation having the same ``link`` (see :meth:`fused_gradient`);
+    #: read from the instance, since it may depend on parameters (``from_logits``).
+    link: str | None = None
+    #: Values of the difference ``y_pred - y_true`` where the gradient is not
+    #: continuous (mae: ``(0.0,)``); gradient checks stay away from them.
+    kinks: tuple[float, ...] = ()
 
     def prepare_targets(self, y: np.ndarray, n_outputs: int, dtype: Any = np.float32) -> np.ndarray:
         """Validate targets once, before training, and convert them to the form used in training.
 
-        The default accepts an array of shape ``(N, n_outputs)``, a 1-D array when
+        The result must be indexable by rows (the loop takes ``Y[batch]``) and mean
+        the same as some raw form of targets, since :meth:`forward`,
+        :meth:`gradient` and :meth:`fused_gradient` receive it; it need not have
+        shape ``(N, n_outputs)`` (cross-entropy may keep integer labels). The default accepts an array of shape ``(N, n_outputs)``, a 1-D array when
         ``n_outputs == 1``, or 1-D integer class labels in ``[0, n_outputs)`` which
         are one-hot encoded. Raises :class:`~neuroplug.errors.InputError` otherwise.
         """
@@ -212,7 +220,7 @@ class Loss(Component):
         Implemented by losses that declare a ``link``; used by the training loop
         instead of ``activation.backward(z, a, gradient(a, y))`` when the last
         layer's activation has the same link (e.g. softmax + cross-entropy gives
-        ``(a - y) / N``).
+        ``(a * sum(y) - y) / N``, i.e. ``(a - y) / N`` for targets whose rows sum to 1).
         """
         raise NotImplementedError(f"{type(self).__name__} declares no fused gradient")
 
@@ -229,11 +237,12 @@ class Schedule(Component):
 
     kind: ClassVar[str] = "schedule"
     #: True when the schedule is declared never to increase (spec-checked).
-    decaying: ClassVar[bool] = False
+    #: Read from the instance: it may depend on parameters.
+    decaying: bool = False
     #: True when :meth:`observe` changes the schedule (reduce_on_plateau).
-    stateful: ClassVar[bool] = False
-    #: False for schedules wrapping arbitrary Python callables.
-    serializable: ClassVar[bool] = True
+    stateful: bool = False
+    #: False for schedules wrapping arbitrary Python callables (read from the instance).
+    serializable: bool = True
     unit: str = "epoch"
 
     @abc.abstractmethod

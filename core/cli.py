@@ -73,16 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--target", help="the target column (CSV) or array name (NPZ); default: last column / 'y'")
     t.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (default 0.25)")
     t.add_argument("--layers", type=_layers, default=[64], help="hidden layer sizes, e.g. 64,32 (default 64)")
-    t.add_argument("--activation", default="tanh", help="hidden activation (default tanh)")
+    t.add_argument("--activation", default="relu", help="hidden activation (default relu)")
     t.add_argument("--output-activation", default=None,
                    help="output activation (default: softmax for classes, identity otherwise)")
-    t.add_argument("--init", default="normalized_xavier", help="weight initializer (default normalized_xavier)")
+    t.add_argument("--init", default="he_uniform", help="weight initializer (default he_uniform)")
     t.add_argument("--loss", default=None, help="loss (default: cross_entropy for classes, mse otherwise)")
     t.add_argument("--optimizer", default="sgd", help="optimizer (default sgd)")
     t.add_argument("--schedule", default="step_decay", help="learning-rate schedule (default step_decay)")
     t.add_argument("--lr", type=float, default=0.5, help="initial learning rate (default 0.5)")
     t.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
-    t.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
+    t.add_argument("--batch-size", type=int, default=16, help="batch size (default 16)")
     t.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and the shuffling")
     t.add_argument("-P", "--param", type=_param, action="append", default=[], metavar="KIND.NAME=VALUE",
                    help="a component parameter, e.g. -P schedule.step_size=5 -P optimizer.momentum=0.9 "

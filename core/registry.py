@@ -195,7 +195,7 @@ class _PluginFailure(Exception):
         self.phase = phase
         if isinstance(error, BaseException):
             text = f"{type(error).__name__}: {error}"
-            frames = traceback.extract_tb(error.__traceback__)
+            frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith("<")]
             if frames:
                 last = frames[-1]
                 text += f" (at {os.path.basename(last.filename)}:{last.lineno})"
@@ -251,8 +251,10 @@ class Registry:
                     self._state = _State()
                     try:
                         self._load_entry_points(self._state)
-                    except BaseException:
+                    except BaseException:  # strict mode: leave nothing half-loaded
                         self._state = None
+                        for plugin in list(self._pm.get_plugins()):
+                            self._pm.unregister(plugin)
                         raise
                 state = self._state
         return state
@@ -353,8 +355,9 @@ class Registry:
         return entries
 
     def _report(self, info: PluginInfo) -> None:
-        how = (f"disable it with {_ENV_BLOCK}={info.name}"
-               + (f" or 'pip uninstall {info.distribution}'" if info.distribution != LOCAL_DISTRIBUTION else ""))
+        how = f"disable it with {_ENV_BLOCK}={info.label}"
+        if not info.builtin and info.distribution != LOCAL_DISTRIBUTION:
+            how += f" or 'pip uninstall {info.distribution}'"
         version = f" {info.version}" if info.version else ""
         message = (
             f"neuroplug plugin {info.name!r} from {info.distribution}{version} failed "

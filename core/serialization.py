@@ -95,13 +95,22 @@ def load(path: str | os.PathLike[str]) -> Any:
         The file is missing, truncated, not a neuroplug model, has unknown keys or
         wrong shapes, or names a component that is not installed.
     """
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise _fail(path, "no such file") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot be opened ({exc.strerror or exc})") from None
+    with fh:
+        return _load_from(path, fh)
+
+
+def _load_from(path: Any, fh: Any) -> Any:
     from .layers import Dense
     from .network import Sequential
 
     try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise _fail(path, "no such file") from None
+        archive = np.load(fh, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise _fail(path, f"not a readable .npz archive ({exc})") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):

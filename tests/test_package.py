@@ -95,3 +95,25 @@ def test_every_public_name_has_a_docstring():
     missing = [name for name in neuroplug.__all__
                if name != "__version__" and not (getattr(neuroplug, name).__doc__ or "").strip()]
     assert missing == []
+
+
+def test_registry_fixture_is_isolated(neuroplug_registry):
+    @neuroplug.register_loss("zero_loss")
+    class ZeroLoss(neuroplug.Loss):
+        def forward(self, y_pred, y_true):
+            return 0.0
+
+        def gradient(self, y_pred, y_true):
+            import numpy as np
+
+            return np.zeros_like(y_pred)
+
+    assert neuroplug.get_registry() is neuroplug_registry
+    assert isinstance(neuroplug.create("loss", "zero_loss"), ZeroLoss)
+
+
+def test_registry_fixture_left_no_trace():
+    import pytest
+
+    with pytest.raises(neuroplug.ComponentNotFoundError):
+        neuroplug.create("loss", "zero_loss")

@@ -1,0 +1,399 @@
+r"""Built-in optimizers, with PyTorch's update rules.
+
+Every optimizer updates the parameters in place and in their own dtype: the learning
+rate and the hyper-parameters are cast to the parameter's dtype before use, so
+float32 training never allocates or computes in float64. :meth:`setup` allocates
+the per-parameter state and one scratch buffer per parameter once; :meth:`step`
+then works with ``out=`` only (no temporaries). ``step`` sets itself up on first
+use if ``setup`` was not called.
+
+In the formulas :math:`g_t` is the gradient, :math:`\lambda` the weight decay and
+:math:`\eta` the learning rate passed to :meth:`step`. An L2 ``weight_decay``
+(sgd, adam, rmsprop, adagrad) adds :math:`\lambda\theta` to the gradient before
+anything else, as in PyTorch; adamw decays the weights directly.
+
+:meth:`get_state` returns ``{"step": t, "<buffer>.<i>": array, ...}``: the number
+of steps taken and a copy of each state buffer of parameter ``i``, named as in
+PyTorch (``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``, ``square_avg``,
+``grad_avg``, ``sum``). :meth:`set_state` copies such a dict into an optimizer
+that has been set up for parameters of the same shapes and dtypes.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from neuroplug.base import Optimizer
+from neuroplug.errors import ConfigError, InputError, ShapeError
+from neuroplug.hookspecs import hookimpl
+from neuroplug.types import OptimizerRegistration
+from neuroplug.validation import check_bool, check_number
+
+__all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "neuroplug_optimizers"]
+
+
+def _fraction(name: str, value: Any) -> float:
+    """Check a decay rate or momentum: a number in [0, 1)."""
+    return check_number(name, value, low=0, high=1, high_inclusive=False)
+
+
+class _BufferedOptimizer(Optimizer):
+    """State buffers, scratch space, L2 decay and the argument checks shared by the built-ins.
+
+    A subclass names its per-parameter state buffers in :meth:`buffer_names` (their
+    initial value in :meth:`initial_value`) and implements :meth:`update` for one
+    parameter.
+    """
+
+    #: True when ``weight_decay`` is applied to the weights directly (adamw), not added to the gradient.
+    decoupled_decay: ClassVar[bool] = False
+    weight_decay: float = 0.0
+    #: The number of steps taken (``t`` of the formulas, after the update).
+    iterations: int = 0
+    _state: dict[str, list[np.ndarray]] | None = None
+
+    def buffer_names(self) -> tuple[str, ...]:
+        """Names of the state buffers this configuration needs (one array per parameter each)."""
+        return ()
+
+    def initial_value(self, name: str) -> float:
+        """Initial value of the entries of buffer ``name`` (0)."""
+        return 0.0
+
+    def setup(self, params: list[np.ndarray]) -> None:
+        """Allocate the state and scratch buffers for ``params`` and reset the step count."""
+        for i, p in enumerate(params):
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+                raise InputError(f"params[{i}] must be a floating numpy array, got "
+                                 f"{getattr(p, 'dtype', type(p).__name__)}")
+        self._like = [(p.shape, p.dtype) for p in params]
+        self._state = {name: [np.full_like(p, self.initial_value(name)) for p in params]
+                       for name in self.buffer_names()}
+        self._scratch = [np.empty_like(p) for p in params]
+        l2 = self.weight_decay and not self.decoupled_decay
+        self._decayed = [np.empty_like(p) for p in params] if l2 else None
+        self.iterations = 0
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
+        """Update every ``params[i]`` in place from ``grads[i]`` (same shape and dtype) and ``lr >= 0``.
+
+        Calls :meth:`setup` first if it has not been called.
+        """
+        if self._state is None:
+            self.setup(params)
+        check_number("lr", lr, low=0, error=InputError)
+        if len(params) != len(self._like) or len(grads) != len(params):
+            raise ShapeError(f"step got {len(params)} params and {len(grads)} grads; the optimizer was set "
+                             f"up for {len(self._like)} parameters")
+        for i, (p, g, like) in enumerate(zip(params, grads, self._like)):
+            g_like = (getattr(g, "shape", None), getattr(g, "dtype", None))
+            if (p.shape, p.dtype) != like or g_like != like:
+                error = ShapeError if like[0] != p.shape or like[0] != g_like[0] else InputError
+                raise error(f"params[{i}] and grads[{i}] must both have the shape {like[0]} and dtype "
+                                 f"{like[1]} given to setup(); got {p.shape} {p.dtype} and "
+                                 f"{getattr(g, 'shape', None)} {getattr(g, 'dtype', type(g).__name__)}")
+        self.iterations += 1
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if self._decayed is not None:  # L2: g + λθ
+                g = np.add(g, np.multiply(p, p.dtype.type(self.weight_decay), out=self._decayed[i]),
+                           out=self._decayed[i])
+            self.update(i, p, g, float(lr), self._scratch[i])
+
+    @abc.abstractmethod
+    def update(self, i: int, p: np.ndarray, g: np.ndarray, lr: float, s: np.ndarray) -> None:
+        """Update parameter ``i`` in place.
+
+        ``g`` is its gradient (with the L2 term; never ``s``), ``lr`` the Python float
+        rate (cast it with ``p.dtype.type``) and ``s`` a scratch array like ``p``.
+        """
+
+    def buffer(self, name: str, i: int) -> np.ndarray:
+        """State buffer ``name`` of parameter ``i``."""
+        return self._state[name][i]
+
+    def get_state(self) -> dict[str, Any]:
+        """Return ``{"step": t, "<buffer>.<i>": copy of the array}`` (just ``step`` before setup)."""
+        state: dict[str, Any] = {"step": self.iterations}
+        for name, arrays in (self._state or {}).items():
+            state.update({f"{name}.{i}": a.copy() for i, a in enumerate(arrays)})
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Copy a :meth:`get_state` dict into the buffers; :meth:`setup` must have been called."""
+        if self._state is None:
+            raise InputError(f"{type(self).__name__}.set_state() needs its buffers: call setup(params) first")
+        expected = {"step"} | {f"{name}.{i}" for name, arrays in self._state.items() for i in range(len(arrays))}
+        if set(state) != expected:
+            raise InputError(f"{type(self).__name__} state must have the keys {sorted(expected)}; "
+                             f"got {sorted(state)}")
+        for name, arrays in self._state.items():
+            for i, a in enumerate(arrays):
+                value = np.asarray(state[f"{name}.{i}"])
+                if value.shape != a.shape:
+                    raise ShapeError(f"state {name}.{i} has shape {value.shape}, expected {a.shape}")
+                np.copyto(a, value, casting="same_kind")
+        self.iterations = int(check_number("step", state["step"], low=0, integer=True, error=InputError))
+
+
+class SGD(_BufferedOptimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum (PyTorch ``SGD``).
+
+    .. math::
+        v_t = \\mu v_{t-1} + g_t, \\qquad \\theta_t = \\theta_{t-1} - \\eta\\,v_t
+        \\qquad (\\text{Nesterov: } \\theta_t = \\theta_{t-1} - \\eta\\,(g_t + \\mu v_t))
+
+    with :math:`v_0 = 0`. Without momentum :math:`\\theta_t = \\theta_{t-1} - \\eta g_t`,
+    bitwise equal to ``p - lr * g`` in the parameter dtype. This is PyTorch's form of
+    momentum, which differs from the classical :math:`v_t = \\mu v_{t-1} - \\eta g_t`
+    (Sutskever et al. 2013) only when :math:`\\eta` changes.
+
+    Parameters
+    ----------
+    momentum : float
+        :math:`\\mu \\in [0, 1)`.
+    nesterov : bool
+        Use Nesterov momentum (requires ``momentum > 0``).
+    weight_decay : float
+        L2 penalty :math:`\\lambda \\ge 0`: :math:`g_t \\leftarrow g_t + \\lambda\\theta_{t-1}`.
+    """
+
+    def __init__(self, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0):
+        self.momentum = _fraction("momentum", momentum)
+        self.nesterov = check_bool("nesterov", nesterov)
+        if nesterov and not momentum:
+            raise ConfigError("nesterov=True requires momentum > 0, got momentum=0")
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0)
+
+    def buffer_names(self):
+        return ("momentum_buffer",) if self.momentum else ()
+
+    def update(self, i, p, g, lr, s):
+        dt = p.dtype.type
+        if self.momentum:
+            v = self.buffer("momentum_buffer", i)
+            v *= dt(self.momentum)
+            v += g
+            if self.nesterov:
+                np.multiply(v, dt(self.momentum), out=s)
+                g = np.add(g, s, out=s)
+            else:
+                g = v
+        p -= np.multiply(g, dt(lr), out=s)
+
+
+class Adam(_BufferedOptimizer):
+    """Adam (Kingma & Ba 2015; PyTorch ``Adam``), with an optional L2 ``weight_decay``.
+
+    .. math::
+        m_t = \\beta_1 m_{t-1} + (1-\\beta_1) g_t, \\qquad
+        v_t = \\beta_2 v_{t-1} + (1-\\beta_2) g_t^2,
+
+        \\theta_t = \\theta_{t-1} - \\eta\\,\\frac{m_t / (1-\\beta_1^t)}{\\sqrt{v_t / (1-\\beta_2^t)} + \\epsilon}
+
+    with :math:`m_0 = v_0 = 0`. :math:`\\epsilon` is added to the bias-corrected
+    :math:`\\sqrt{\\hat v_t}` as in the paper and PyTorch (Keras adds it to
+    :math:`\\sqrt{v_t}`, i.e. an :math:`\\epsilon` larger by :math:`1/\\sqrt{1-\\beta_2^t}`).
+
+    Parameters
+    ----------
+    beta1, beta2 : float
+        :math:`\\beta_1, \\beta_2 \\in [0, 1)`, the decay rates of the moment estimates.
+    eps : float
+        :math:`\\epsilon > 0`.
+    weight_decay : float
+        L2 penalty :math:`\\lambda \\ge 0` added to the gradient (``adamw`` decouples it).
+    """
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0):
+        self.beta1 = _fraction("beta1", beta1)
+        self.beta2 = _fraction("beta2", beta2)
+        self.eps = check_number("eps", eps, low=0, low_inclusive=False)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0)
+
+    def buffer_names(self):
+        return ("exp_avg", "exp_avg_sq")
+
+    def update(self, i, p, g, lr, s):
+        dt, t = p.dtype.type, self.iterations
+        m, v = self.buffer("exp_avg", i), self.buffer("exp_avg_sq", i)
+        m *= dt(self.beta1)
+        m += np.multiply(g, dt(1 - self.beta1), out=s)
+        v *= dt(self.beta2)
+        np.multiply(g, g, out=s)
+        s *= dt(1 - self.beta2)
+        v += s
+        np.sqrt(v, out=s)
+        s /= dt(math.sqrt(1 - self.beta2**t))
+        s += dt(self.eps)
+        np.divide(m, s, out=s)
+        s *= dt(lr / (1 - self.beta1**t))
+        p -= s
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019; PyTorch ``AdamW``).
+
+    .. math:: \\theta_{t-1} \\leftarrow (1 - \\eta\\lambda)\\,\\theta_{t-1}, \\text{ then the Adam step (no L2 term)}
+
+    As in PyTorch and Keras the decay is scaled by the learning rate :math:`\\eta` (the
+    paper scales it by the schedule multiplier alone).
+
+    Parameters
+    ----------
+    beta1, beta2 : float
+        :math:`\\beta_1, \\beta_2 \\in [0, 1)`.
+    eps : float
+        :math:`\\epsilon > 0`.
+    weight_decay : float
+        :math:`\\lambda \\ge 0`, the decoupled decay rate.
+    """
+
+    decoupled_decay = True
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.01):
+        super().__init__(beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
+
+    def update(self, i, p, g, lr, s):
+        if self.weight_decay:
+            p *= p.dtype.type(1 - lr * self.weight_decay)
+        super().update(i, p, g, lr, s)
+
+
+class RMSprop(_BufferedOptimizer):
+    """RMSprop (Hinton 2012; PyTorch ``RMSprop``, with ``rho`` for its ``alpha``).
+
+    .. math::
+        v_t = \\rho v_{t-1} + (1-\\rho) g_t^2, \\qquad
+        d_t = \\sqrt{v_t - \\bar g_t^2} + \\epsilon \\ (\\text{centered}), \\quad
+        d_t = \\sqrt{v_t} + \\epsilon \\ (\\text{otherwise}),
+
+        b_t = \\mu b_{t-1} + g_t / d_t, \\qquad \\theta_t = \\theta_{t-1} - \\eta\\,b_t
+
+    where :math:`\\bar g_t = \\rho \\bar g_{t-1} + (1-\\rho) g_t` and all states start at
+    0; without momentum :math:`\\theta_t = \\theta_{t-1} - \\eta g_t / d_t`. The centered
+    variance is clipped at 0 against rounding. Keras' default ``rho`` is 0.9.
+
+    Parameters
+    ----------
+    rho : float
+        :math:`\\rho \\in [0, 1)`, the decay rate of the averages.
+    eps : float
+        :math:`\\epsilon > 0`.
+    momentum : float
+        :math:`\\mu \\in [0, 1)`.
+    centered : bool
+        Normalize by the estimated variance instead of the uncentered second moment.
+    weight_decay : float
+        L2 penalty :math:`\\lambda \\ge 0` added to the gradient.
+    """
+
+    def __init__(self, rho: float = 0.99, eps: float = 1e-8, momentum: float = 0.0, centered: bool = False,
+                 weight_decay: float = 0.0):
+        self.rho = _fraction("rho", rho)
+        self.eps = check_number("eps", eps, low=0, low_inclusive=False)
+        self.momentum = _fraction("momentum", momentum)
+        self.centered = check_bool("centered", centered)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0)
+
+    def buffer_names(self):
+        names = ["square_avg"]
+        if self.centered:
+            names.append("grad_avg")
+        if self.momentum:
+            names.append("momentum_buffer")
+        return tuple(names)
+
+    def update(self, i, p, g, lr, s):
+        dt = p.dtype.type
+        rho, keep = dt(self.rho), dt(1 - self.rho)
+        v = self.buffer("square_avg", i)
+        v *= rho
+        np.multiply(g, g, out=s)
+        s *= keep
+        v += s
+        if self.centered:
+            mean = self.buffer("grad_avg", i)
+            mean *= rho
+            mean += np.multiply(g, keep, out=s)
+            np.multiply(mean, mean, out=s)
+            np.subtract(v, s, out=s)
+            np.maximum(s, 0, out=s)
+            np.sqrt(s, out=s)
+        else:
+            np.sqrt(v, out=s)
+        s += dt(self.eps)
+        np.divide(g, s, out=s)
+        if self.momentum:
+            b = self.buffer("momentum_buffer", i)
+            b *= dt(self.momentum)
+            b += s
+            s = np.multiply(b, dt(lr), out=s)
+        else:
+            s *= dt(lr)
+        p -= s
+
+
+class Adagrad(_BufferedOptimizer):
+    """Adagrad (Duchi et al. 2011; PyTorch ``Adagrad`` without ``lr_decay``: use a schedule).
+
+    .. math::
+        G_t = G_{t-1} + g_t^2, \\qquad \\theta_t = \\theta_{t-1} - \\eta\\,\\frac{g_t}{\\sqrt{G_t} + \\epsilon}
+
+    with :math:`G_0` = ``initial_accumulator_value``.
+
+    Parameters
+    ----------
+    eps : float
+        :math:`\\epsilon > 0`.
+    initial_accumulator_value : float
+        :math:`G_0 \\ge 0` (Keras uses 0.1).
+    weight_decay : float
+        L2 penalty :math:`\\lambda \\ge 0` added to the gradient.
+    """
+
+    def __init__(self, eps: float = 1e-10, initial_accumulator_value: float = 0.0, weight_decay: float = 0.0):
+        self.eps = check_number("eps", eps, low=0, low_inclusive=False)
+        self.initial_accumulator_value = check_number("initial_accumulator_value", initial_accumulator_value,
+                                                      low=0)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0)
+
+    def buffer_names(self):
+        return ("sum",)
+
+    def initial_value(self, name):
+        return self.initial_accumulator_value
+
+    def update(self, i, p, g, lr, s):
+        dt, total = p.dtype.type, self.buffer("sum", i)
+        total += np.multiply(g, g, out=s)
+        np.sqrt(total, out=s)
+        s += dt(self.eps)
+        np.divide(g, s, out=s)
+        s *= dt(lr)
+        p -= s
+
+
+@hookimpl
+def neuroplug_optimizers():
+    """Register the built-in optimizers."""
+    return [
+        OptimizerRegistration(
+            name="sgd", factory=SGD, summary="stochastic gradient descent, optional (Nesterov) momentum",
+            formula=r"v_t = \mu v_{t-1} + g_t,\quad \theta_t = \theta_{t-1} - \eta v_t"),
+        OptimizerRegistration(
+            name="adam", factory=Adam, summary="Adam (L2 weight decay)",
+            formula=r"\theta_t = \theta_{t-1} - \eta \hat m_t / (\sqrt{\hat v_t} + \epsilon)"),
+        OptimizerRegistration(
+            name="adamw", factory=AdamW, summary="Adam with decoupled weight decay",
+            formula=r"\theta_t = (1 - \eta\lambda)\theta_{t-1} - \eta \hat m_t / (\sqrt{\hat v_t} + \epsilon)"),
+        OptimizerRegistration(
+            name="rmsprop", factory=RMSprop, summary="RMSprop, optionally centered and with momentum",
+            formula=r"\theta_t = \theta_{t-1} - \eta g_t / (\sqrt{v_t} + \epsilon)"),
+        OptimizerRegistration(
+            name="adagrad", factory=Adagrad, summary="Adagrad: rates scaled by accumulated squared gradients",
+            formula=r"\theta_t = \theta_{t-1} - \eta g_t / (\sqrt{G_t} + \epsilon)"),
+    ]
