@@ -47,6 +47,7 @@ _LAZY = {
     "Registry": "registry",
     "get_registry": "registry",
     "create": "registry",
+    "describe": "registry",
     "register": "registry",
     "unregister": "registry",
     "register_activation": "registry",
@@ -104,7 +105,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .hookspecs import hookimpl
     from .layers import Dense
     from .network import Sequential
-    from .registry import (Registry, create, get_registry, isolated_registry, register,
+    from .registry import (Registry, create, describe, get_registry, isolated_registry, register,
                            register_activation, register_initializer, register_loss,
                            register_optimizer, register_schedule, unregister)
     from .serialization import load, save

@@ -38,6 +38,7 @@ import importlib.metadata
 import inspect
 import os
 import re
+import sys
 import threading
 import traceback
 import warnings
@@ -201,8 +202,9 @@ class _PluginFailure(Exception):
                 text += f" (at {os.path.basename(last.filename)}:{last.lineno})"
         else:
             text = error
-        self.text = text
-        super().__init__(text)
+        # one line: pluggy's validation errors span several
+        self.text = "; ".join(line.strip() for line in text.splitlines() if line.strip())
+        super().__init__(self.text)
 
 
 @dataclass
@@ -248,14 +250,14 @@ class Registry:
         if state is None:
             with self._lock:
                 if self._state is None:
-                    self._state = _State()
+                    fresh = _State()
                     try:
-                        self._load_entry_points(self._state)
+                        self._load_entry_points(fresh)
                     except BaseException:  # strict mode: leave nothing half-loaded
-                        self._state = None
                         for plugin in list(self._pm.get_plugins()):
                             self._pm.unregister(plugin)
                         raise
+                    self._state = fresh  # published only once complete
                 state = self._state
         return state
 
@@ -364,13 +366,17 @@ class Registry:
             f"({info.phase}): {info.error}. It was skipped; {how}."
         )
         if _truthy(self._environ.get(_ENV_STRICT)):
-            raise PluginError(message + f" ({_ENV_STRICT} is set.)")
-        warnings.warn(message, PluginWarning, stacklevel=4)
+            raise PluginError(message.replace("It was skipped; ", "") + f" (an error because {_ENV_STRICT} is set)")
+        warnings.warn(message, PluginWarning, stacklevel=_outside_neuroplug())
 
     @staticmethod
     def _add(state: _State, entry: Entry) -> None:
         names = state.names[entry.kind]
-        for name in (entry.name, *entry.registration.aliases):
+        reg = entry.registration
+        keys = [entry.name, *reg.aliases]
+        if reg.replaces and reg.replaces not in keys:  # name="fast_tanh", replaces="tanh"
+            keys.append(reg.replaces)
+        for name in keys:
             names.setdefault(name, []).append(entry)
 
     def reload(self) -> None:
@@ -593,8 +599,12 @@ class Registry:
                 if self._pm.is_registered(obj):
                     self._pm.unregister(obj)
                 raise PluginError(f"plugin {plugin_name!r} is invalid ({failure.phase}): {failure.text}") from None
-            for entry in entries:
-                self._check_free(state, entry, replace)
+            try:
+                for entry in entries:
+                    self._check_free(state, entry, replace)
+            except DuplicateComponentError:
+                self._pm.unregister(obj)
+                raise
             state.plugins.append(info)
             for entry in entries:
                 self._add(state, entry)
@@ -646,6 +656,14 @@ def _replace(info: PluginInfo, **changes: Any) -> PluginInfo:
     from dataclasses import replace
 
     return replace(info, **changes)
+
+
+def _outside_neuroplug() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside neuroplug."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("neuroplug"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_kind(kind: Any) -> str:

@@ -23,10 +23,29 @@ __all__ = [
     "OptimizerRegistration",
     "REGISTRATION_TYPES",
     "NAME_PATTERN",
+    "REQUIRED",
 ]
 
 #: Allowed component names: lower-case letters, digits and underscores, starting with a letter.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class _Required:
+    """Marks a parameter without a default in :attr:`ComponentRegistration.parameters`."""
+
+    _instance = None
+
+    def __new__(cls) -> "_Required":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+#: The value shown for a parameter that has no default (it must be given).
+REQUIRED = _Required()
 
 
 @dataclass(frozen=True)
@@ -49,11 +68,23 @@ class ComponentRegistration:
     derivative : str
         The derivative/gradient formula in LaTeX, if any.
     parameters : mapping, optional
-        ``{parameter: default}``; read from ``factory``'s signature when omitted.
+        ``{parameter: default}``; read from ``factory``'s signature when omitted
+        (:data:`REQUIRED` for a parameter without a default).
     replaces : str, optional
         The name of a built-in component this one deliberately overrides.
     properties : tuple of str
-        Declared mathematical properties the spec suite verifies (e.g. ``"odd"``).
+        Declared mathematical properties the spec suite verifies (e.g. ``"odd"``);
+        see ``neuroplug.spec.PROPERTIES`` for the vocabulary of each kind.
+    implements : tuple of str
+        Formulas of the source notes this component claims to implement (e.g.
+        ``"tanh"``, ``"xavier"``, ``"smooth_l1"``); a built-in whose name is such a
+        formula claims it implicitly. The spec suite checks every claim.
+    spec_config : mapping, optional
+        Parameters the spec suite builds the component with (needed when some
+        parameter has no default).
+    expected_failed_checks : mapping of str to str
+        Spec check IDs this component knowingly fails, each with the reason; they
+        are reported as expected failures, never as passes.
     """
 
     #: The component kind; fixed by each subclass.
@@ -68,10 +99,17 @@ class ComponentRegistration:
     parameters: Mapping[str, Any] | None = None
     replaces: str | None = None
     properties: tuple[str, ...] = field(default_factory=tuple)
+    implements: tuple[str, ...] = field(default_factory=tuple)
+    spec_config: Mapping[str, Any] | None = None
+    expected_failed_checks: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "aliases", tuple(self.aliases))
         object.__setattr__(self, "properties", tuple(self.properties))
+        object.__setattr__(self, "implements", tuple(self.implements))
+        object.__setattr__(self, "expected_failed_checks", MappingProxyType(dict(self.expected_failed_checks)))
+        if self.spec_config is not None:
+            object.__setattr__(self, "spec_config", MappingProxyType(dict(self.spec_config)))
         if self.parameters is None and callable(self.factory):
             object.__setattr__(self, "parameters", MappingProxyType(_signature_defaults(self.factory)))
         elif self.parameters is not None:
@@ -93,6 +131,9 @@ class ComponentRegistration:
         for text_field in ("summary", "formula", "derivative"):
             if not isinstance(getattr(self, text_field), str):
                 found.append(f"{text_field} of {self.name!r} must be a string")
+        for list_field in ("properties", "implements", "expected_failed_checks"):
+            if not all(isinstance(v, str) for v in getattr(self, list_field)):
+                found.append(f"{list_field} of {self.name!r} must hold strings")
         return found
 
 
@@ -102,7 +143,7 @@ def _signature_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {}
     return {
-        n: (None if p.default is inspect.Parameter.empty else p.default)
+        n: (REQUIRED if p.default is inspect.Parameter.empty else p.default)
         for n, p in sig.parameters.items()
         if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     }

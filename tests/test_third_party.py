@@ -53,6 +53,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import pathlib
 import re
@@ -187,7 +188,7 @@ def _write_wheel(src: pathlib.Path, dest: pathlib.Path) -> pathlib.Path:
         for path in sorted(pkg_dir.glob("*.py")):
             files[f"{package.replace('.', '/')}/{path.name}"] = path.read_bytes()
     assert files, f"{src}: no modules or packages declared under [tool.setuptools]"
-    metadata = [f"Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {version}",
+    metadata = ["Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {version}",
                 f"Summary: {project.get('description', '')}"]
     if "requires-python" in project:
         metadata.append(f"Requires-Python: {project['requires-python']}")
@@ -391,7 +392,7 @@ def test_installed_plugin_trains_saves_and_loads(swish_env):
     assert "Warning" not in proc.stderr, proc.stderr
     result = json.loads(proc.stdout)
     loss = result["loss"]
-    assert len(loss) == 40 and all(map(lambda v: v == v, loss))
+    assert len(loss) == 40 and all(math.isfinite(v) for v in loss)
     assert loss[-1] < 0.5 * loss[0], loss
     assert result["classes"] == ["neuroplug_swish.SwishBeta", "neuroplug_swish.Swish"]
     assert result["configs"] == [{"beta": 1.0}, {"beta": 2.0}]

@@ -1,0 +1,1 @@
+"""Spec checks: initializer (being written)."""

@@ -1,0 +1,1 @@
+"""Spec checks: optimizer (being written)."""

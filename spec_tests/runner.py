@@ -1,0 +1,245 @@
+"""Running checks: choosing subjects, applying expected failures, collecting results."""
+
+from __future__ import annotations
+
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .framework import KINDS, NotApplicable, SpecFailure, Subject, all_checks, get_check
+
+__all__ = ["CheckResult", "SpecReport", "run_check", "check_component", "subjects_for", "run_spec",
+           "STATUSES", "FORMULA_NAMES"]
+
+#: Outcome of one check. "xfail": failed as declared; "xpass": declared to fail but passed.
+STATUSES = ("passed", "failed", "skipped", "xfailed", "xpassed")
+
+#: Formulas of the notes that a component claims implicitly by its registered name.
+FORMULA_NAMES = {
+    "activation": {"tanh", "sigmoid", "relu"},
+    "initializer": {"xavier", "normalized_xavier"},
+    "loss": {"mse", "smooth_l1", "cross_entropy"},
+    "schedule": set(),
+    "optimizer": {"sgd"},
+}
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check on one component."""
+
+    check_id: str
+    component: str
+    kind: str
+    status: str
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True unless the check failed or unexpectedly passed."""
+        return self.status not in ("failed", "xpassed")
+
+
+@dataclass
+class SpecReport:
+    """Results of a spec run, grouped by component."""
+
+    results: list[CheckResult] = field(default_factory=list)
+    components: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every applicable check passed (or failed as declared)."""
+        return all(r.ok for r in self.results)
+
+    def counts(self) -> dict[str, int]:
+        """How many results have each status."""
+        out = {s: 0 for s in STATUSES}
+        for r in self.results:
+            out[r.status] += 1
+        return out
+
+    def failures(self) -> list[CheckResult]:
+        """Results that make the run fail."""
+        return [r for r in self.results if not r.ok]
+
+    def by_component(self) -> dict[str, list[CheckResult]]:
+        """Results grouped by component display name, in run order."""
+        out: dict[str, list[CheckResult]] = {}
+        for r in self.results:
+            out.setdefault(r.component, []).append(r)
+        return out
+
+
+def run_check(check_id: str, subject: Subject) -> CheckResult:
+    """Run one check on one subject, honouring its declared expected failures."""
+    check = get_check(check_id)
+    started = time.perf_counter()
+    status, message = _execute(check.func, subject)
+    if status == "failed":
+        message += f"\nformula checked ({check.id}, docs: spec reference #{check.anchor}): {check.title}" + (
+            f" -- {check.formula}" if check.formula else "")
+    reason = subject.expected_failed_checks.get(check_id)
+    if reason is not None:
+        if status == "failed":
+            status, message = "xfailed", f"expected failure ({reason}): {message}"
+        elif status == "passed":
+            status, message = "xpassed", (f"declared as an expected failure ({reason}) but it passed: "
+                                          f"remove {check_id} from expected_failed_checks")
+    return CheckResult(check_id, subject.name, subject.kind, status, message, time.perf_counter() - started)
+
+
+def _execute(func: Any, subject: Subject) -> tuple[str, str]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy overflow/invalid warnings fail the check
+            func(subject)
+    except NotApplicable as exc:
+        return "skipped", str(exc)
+    except SpecFailure as exc:
+        return "failed", exc.render()
+    except Warning as exc:
+        return "failed", (f"the component emitted a warning: {type(exc).__name__}: {exc} -- numpy warns on "
+                          f"overflow, division by zero and invalid values: use a numerically stable formula")
+    except Exception as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        at = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+        return "failed", f"the component raised {type(exc).__name__}: {exc}{at}"
+    return "passed", ""
+
+
+def check_component(component: Any, *, expected_failed_checks: Mapping[str, str] | None = None,
+                    checks: Iterable[str] | None = None, seed: int = 0, thorough: bool = False,
+                    **subject_fields: Any) -> SpecReport:
+    """Run every applicable check on one component instance (registered or not).
+
+    Parameters
+    ----------
+    component : Activation, Initializer, Loss, Schedule or Optimizer
+        The component to validate.
+    expected_failed_checks : mapping, optional
+        ``{check ID: reason}`` of known deviations.
+    checks : iterable of str, optional
+        Only these check IDs.
+    seed : int
+        Seed of the checks' random inputs.
+    thorough : bool
+        More examples in property-based checks.
+    **subject_fields
+        ``properties``, ``implements`` (iterables of str) and ``name``.
+
+    Returns
+    -------
+    SpecReport
+    """
+    subject = subject_from_instance(component, expected_failed_checks=expected_failed_checks, seed=seed,
+                                    thorough=thorough, **subject_fields)
+    return run_subjects([subject], checks=checks)
+
+
+def subject_from_instance(component: Any, *, expected_failed_checks: Mapping[str, str] | None = None,
+                          seed: int = 0, thorough: bool = False, **fields: Any) -> Subject:
+    """Build a :class:`Subject` for an instance; declarations come from its registration, if any."""
+    from neuroplug.registry import get_registry
+
+    subject = Subject.from_instance(component, seed=seed, thorough=thorough)
+    entry = next((e for e in get_registry().entries(subject.kind)
+                  if e.registration.factory is type(component)), None)
+    if entry is not None:
+        _declare(subject, entry)
+    for key in ("properties", "implements"):
+        if key in fields:
+            setattr(subject, key, frozenset(fields.pop(key)))
+    if "name" in fields:
+        subject.name = fields.pop("name")
+    if fields:
+        raise TypeError(f"unknown subject fields {sorted(fields)}")
+    subject.expected_failed_checks.update(expected_failed_checks or {})
+    return subject
+
+
+def _declare(subject: Subject, entry: Any) -> None:
+    reg = entry.registration
+    subject.name = entry.qualified_name
+    subject.plugin = f"{entry.plugin.label}" + (f" {entry.plugin.version}" if entry.plugin.version else "")
+    subject.registered_name = entry.qualified_name
+    subject.properties = frozenset(reg.properties)
+    claims = set(reg.implements)
+    if entry.plugin.builtin and reg.name in FORMULA_NAMES[reg.kind]:
+        claims.add(reg.name)
+    subject.implements = frozenset(claims)
+    subject.expected_failed_checks = dict(reg.expected_failed_checks)
+
+
+def subject_from_entry(entry: Any, *, seed: int = 0, thorough: bool = False) -> Subject:
+    """Build a :class:`Subject` for a registry entry, with its ``spec_config``."""
+    reg = entry.registration
+    config = dict(reg.spec_config or {})
+    subject = Subject(kind=reg.kind, name=entry.qualified_name, factory=reg.factory, config=config,
+                      seed=seed, thorough=thorough)
+    _declare(subject, entry)
+    return subject
+
+
+def subjects_for(selector: str | None = None, *, seed: int = 0, thorough: bool = False) -> list[Subject]:
+    """Subjects chosen by a selector, from the default registry.
+
+    ``None``: every installed component; ``"kind:name"``: one component
+    (``"activation:swish"``, ``"activation:neuroplug-swish:swish"``); a plugin's
+    entry-point or distribution name: everything it provides; otherwise a
+    component name in any kind.
+    """
+    from neuroplug.errors import ComponentNotFoundError
+    from neuroplug.registry import get_registry
+
+    reg = get_registry()
+    entries = reg.entries()
+    if selector:
+        kind, sep, rest = selector.partition(":")
+        if sep and kind in KINDS:
+            entries = [reg.resolve(kind, rest)]
+        else:
+            by_plugin = [e for e in entries if e.plugin.matches(selector)]
+            if by_plugin:
+                entries = by_plugin
+            else:
+                by_name = [reg.resolve(k, selector) for k in KINDS if reg.resolve_or_none(k, selector)]
+                if not by_name:
+                    plugins = sorted({e.plugin.label for e in entries})
+                    raise ComponentNotFoundError(
+                        f"{selector!r} names no installed plugin, distribution or component. Plugins: "
+                        f"{', '.join(plugins)}; or use KIND:NAME, e.g. activation:tanh")
+                entries = by_name
+    seen: set[int] = set()
+    subjects = []
+    for e in entries:
+        if id(e) not in seen:
+            seen.add(id(e))
+            subjects.append(subject_from_entry(e, seed=seed, thorough=thorough))
+    return subjects
+
+
+def run_subjects(subjects: Iterable[Subject], *, checks: Iterable[str] | None = None) -> SpecReport:
+    """Run the applicable checks on each subject."""
+    wanted = set(checks) if checks is not None else None
+    report = SpecReport()
+    started = time.perf_counter()
+    for subject in subjects:
+        report.components[subject.name] = {"kind": subject.kind, "plugin": subject.plugin,
+                                           "properties": sorted(subject.properties),
+                                           "implements": sorted(subject.implements)}
+        for check in all_checks(subject.kind):
+            if wanted is None or check.id in wanted:
+                report.results.append(run_check(check.id, subject))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def run_spec(selector: str | None = None, *, seed: int = 0, thorough: bool = False,
+             checks: Iterable[str] | None = None) -> SpecReport:
+    """Validate installed components chosen by ``selector`` (see :func:`subjects_for`)."""
+    return run_subjects(subjects_for(selector, seed=seed, thorough=thorough), checks=checks)
