@@ -8,6 +8,9 @@
 ``neuroplug train``
     train a network (by default on the embedded digits data) and print the
     held-out accuracy.
+``neuroplug spec [SELECTOR]``
+    run the spec suite on installed components (exit status 0 only when every
+    applicable check passes, 1 otherwise).
 
 Errors in the input (unknown component names, bad values, unreadable data) are
 printed as one line, without a traceback, and the exit status is 2.
@@ -65,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_plugins = sub.add_parser("plugins", help="list the plugins: distribution, version, status")
     p_plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sp = sub.add_parser("spec", help="validate installed components against the spec suite",
+                        description="Run every applicable spec check on installed components. Exit status 0 "
+                                    "only when every applicable check passes (or fails as declared).")
+    sp.add_argument("selector", nargs="?", default=None,
+                    help="a plugin or distribution name (everything it provides), KIND:NAME for one "
+                         "component, or a component name; default: every installed component")
+    sp.add_argument("--format", choices=["text", "json", "junit"], default="text", help="report format")
+    sp.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    sp.add_argument("--check", action="append", metavar="ID", help="only this check ID (repeatable)")
+    sp.add_argument("--thorough", action="store_true", help="more hypothesis examples (for release CI)")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the checks' random inputs (default 0)")
+    sp.add_argument("-v", "--verbose", action="store_true", help="list passed and skipped checks too")
 
     t = sub.add_parser("train", help="train a network and report held-out accuracy",
                        description="Train a network. Without --data it uses the embedded digits data set "
@@ -150,6 +166,30 @@ def _print_table(rows: Sequence[Sequence[str]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
 
 
+def _cmd_spec(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .spec import report as render
+    from .spec.framework import get_check
+    from .spec.runner import run_spec
+
+    for check_id in args.check or ():
+        try:
+            get_check(check_id)
+        except KeyError as exc:
+            raise InputError(str(exc.args[0])) from None
+    result = run_spec(args.selector, seed=args.seed, thorough=args.thorough, checks=args.check)
+    text = {"text": lambda r: render.to_text(r, verbose=args.verbose), "json": render.to_json,
+            "junit": render.to_junit_xml}[args.format](result)
+    if args.output:
+        from .serialization import atomic_write
+
+        atomic_write(args.output, lambda fh: fh.write(text.encode("utf-8") + b"\n"))
+        print(render.summary_line(result))
+    else:
+        print(text)
+    return 0 if result.ok else 1
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -215,12 +255,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
+    """Run the command line; returns the exit status (0 ok, 1 spec failures, 2 bad input, 130 interrupted)."""
     from .errors import NeuroplugError
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = {"list": _cmd_list, "plugins": _cmd_plugins, "train": _cmd_train}[args.command]
+    handler = {"list": _cmd_list, "plugins": _cmd_plugins, "train": _cmd_train, "spec": _cmd_spec}[args.command]
     try:
         return handler(args)
     except NeuroplugError as exc:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+# the example plugin packages carry their own tests, run inside a venv by test_third_party.py
+collect_ignore = ["plugin_packages"]
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:
@@ -18,3 +21,4 @@ def digits():
     from neuroplug.datasets import load_digits_split
 
     return load_digits_split(seed=0)
+

@@ -575,3 +575,28 @@ def test_allowlist_loads_only_the_named_third_party_plugins(broken_env):
     plugins = _plugin_rows(listing)
     assert plugins["hook_error"]["status"] == "failed" and stderr.count("PluginWarning") == 1
     assert {plugins[p]["status"] for p in ("import_error", "misspelled_hook")} == {"disabled"}
+
+
+# ---------------------------------------------------------------------- the spec suite on the plugin
+def test_neuroplug_spec_validates_the_installed_plugin(swish_env):
+    proc = swish_env.neuroplug("spec", "swish")
+    assert "neuroplug-swish:swish " in proc.stdout and "neuroplug-swish:swish_beta " in proc.stdout
+    assert re.search(r"2 components, \d+ checks: \d+ passed, 0 failed", proc.stdout), proc.stdout
+    for selector in ("activation:swish_beta", "activation:neuroplug-swish:swish"):
+        one = swish_env.neuroplug("spec", selector)
+        assert re.search(r"^1 components, \d+ checks: \d+ passed, 0 failed", one.stdout.splitlines()[-1]), one.stdout
+    doc = json.loads(swish_env.neuroplug("spec", "swish", "--format", "json").stdout)
+    assert doc["ok"] and {c["name"] for c in doc["components"]} == {"neuroplug-swish:swish",
+                                                                    "neuroplug-swish:swish_beta"}
+    swish_env.neuroplug("spec", "swish", "--format", "junit", "-o", "spec.xml")
+    assert (swish_env.work / "spec.xml").read_text().startswith("<testsuites")
+
+
+def test_pytest_option_and_decorator_in_the_plugins_own_test_suite(swish_env):
+    proc = swish_env.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "--neuroplug-spec=swish")
+    assert re.search(r"\d+ passed", proc.stdout.splitlines()[-1]) and " failed" not in proc.stdout, proc.stdout
+    tests = swish_env.work / "swish_tests"
+    shutil.copytree(PACKAGES / "neuroplug-swish" / "tests", tests, dirs_exist_ok=True)
+    proc = swish_env.run("-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests))
+    last = proc.stdout.strip().splitlines()[-1]
+    assert re.search(r"\d+ passed", last) and "failed" not in last, proc.stdout
