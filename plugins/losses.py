@@ -166,6 +166,8 @@ class MAE(_ElementwiseLoss):
     reduction : {"mean", "sum", "none"}, default "mean"
     """
 
+    kinks = (0.0,)  # |d| has no derivative at d = 0
+
     def __init__(self, reduction: str = "mean"):
         self._set_reduction(reduction)
 
@@ -191,6 +193,7 @@ class SmoothL1(_ElementwiseLoss):
 
     def __init__(self, beta: float = 1.0, reduction: str = "mean"):
         self.beta = float(check_number("beta", beta, low=0))
+        self.kinks = (0.0,) if self.beta == 0.0 else ()  # beta = 0 is L1, not differentiable at 0
         self._set_reduction(reduction)
 
     def _values(self, d):

@@ -660,9 +660,15 @@ class CallableSchedule(_Schedule):
 
 # ------------------------------------------------------------------------------ hook
 def _registration(name: str, factory: type[Schedule], summary: str, formula: str,
-                  aliases: tuple[str, ...] = ()) -> ScheduleRegistration:
+                  aliases: tuple[str, ...] = (),
+                  spec_config: dict[str, Any] | None = None) -> ScheduleRegistration:
     return ScheduleRegistration(name=name, factory=factory, aliases=aliases, summary=summary, formula=formula,
-                                properties=("decaying",) if factory.decaying else ())
+                                properties=("decaying",) if factory.decaying else (), spec_config=spec_config)
+
+
+def _spec_example_fn(step: int, base_lr: float) -> float:
+    """The function the spec suite wraps in ``callable``: :math:`\\eta_0 / (1 + t/10)`."""
+    return base_lr / (1 + step / 10)
 
 
 @hookimpl
@@ -673,27 +679,38 @@ def neuroplug_schedules():
         _registration("step_decay", StepDecay, "multiply by gamma every step_size steps",
                       r"\eta(t) = \eta_0 \gamma^{\lfloor t/s \rfloor}"),
         _registration("multi_step", MultiStep, "multiply by gamma at each milestone",
-                      r"\eta(t) = \eta_0 \gamma^{|\{i : m_i \le t\}|}"),
+                      r"\eta(t) = \eta_0 \gamma^{|\{i : m_i \le t\}|}",
+                      spec_config={"milestones": [30, 80, 500]}),
         _registration("piecewise", Piecewise, "base rate times values[i] between boundaries",
-                      r"\eta(t) = \eta_0 v_i,\ b_{i-1} \le t < b_i"),
+                      r"\eta(t) = \eta_0 v_i,\ b_{i-1} \le t < b_i",
+                      spec_config={"boundaries": [10, 50], "values": [1.0, 0.5, 0.1]}),
         _registration("exponential_decay", ExponentialDecay, "multiply by decay_rate every decay_steps steps",
                       r"\eta(t) = \eta_0 r^{t/s}"),
         _registration("inverse_time_decay", InverseTimeDecay, "divide by 1 + decay_rate * t / decay_steps",
                       r"\eta(t) = \eta_0 / (1 + r t / s)"),
         _registration("polynomial_decay", PolynomialDecay, "polynomial decay to end_lr_factor * base rate",
-                      r"\eta(t) = \eta_e + (\eta_0 - \eta_e)(1 - \min(t, T)/T)^p", aliases=("linear",)),
+                      r"\eta(t) = \eta_e + (\eta_0 - \eta_e)(1 - \min(t, T)/T)^p", aliases=("linear",),
+                      spec_config={"total_steps": 100, "end_lr_factor": 0.01, "power": 2.0}),
         _registration("cosine_annealing", CosineAnnealing, "half a cosine from the base rate to min_lr",
-                      r"\eta(t) = \eta_{min} + (\eta_0 - \eta_{min})(1 + \cos(\pi \min(t, T)/T))/2"),
+                      r"\eta(t) = \eta_{min} + (\eta_0 - \eta_{min})(1 + \cos(\pi \min(t, T)/T))/2",
+                      spec_config={"total_steps": 100}),
         _registration("cosine_warm_restarts", CosineWarmRestarts, "cosine annealing with warm restarts (SGDR)",
-                      r"\eta(t) = \eta_{min} + (\eta_0 - \eta_{min})(1 + \cos(\pi t_{cur}/T_i))/2"),
+                      r"\eta(t) = \eta_{min} + (\eta_0 - \eta_{min})(1 + \cos(\pi t_{cur}/T_i))/2",
+                      spec_config={"t_0": 10, "t_mult": 2}),
         _registration("linear_warmup", LinearWarmup, "linear ramp to the base rate, then another schedule",
-                      r"\eta(t) = \eta_0 (s + (1 - s) t / W),\ t < W"),
+                      r"\eta(t) = \eta_0 (s + (1 - s) t / W),\ t < W",
+                      spec_config={"warmup_steps": 5,
+                                   "after": {"name": "cosine_annealing", "config": {"total_steps": 50}}}),
         _registration("one_cycle", OneCycle, "1cycle: cosine rise to the base rate, then cosine fall",
-                      r"\eta(t) = \mathrm{cos\_anneal}(\eta_0/d,\ \eta_0,\ t/u),\ t \le u"),
+                      r"\eta(t) = \mathrm{cos\_anneal}(\eta_0/d,\ \eta_0,\ t/u),\ t \le u",
+                      spec_config={"total_steps": 100}),
         _registration("sequential", Sequential, "schedules one after another at milestones",
-                      r"\eta(t) = \eta_i(t - m_i),\ m_i \le t < m_{i+1}"),
+                      r"\eta(t) = \eta_i(t - m_i),\ m_i \le t < m_{i+1}",
+                      spec_config={"schedules": ["constant", {"name": "exponential_decay",
+                                                              "config": {"decay_rate": 0.9}}],
+                                   "milestones": [10]}),
         _registration("reduce_on_plateau", ReduceOnPlateau, "multiply by factor when a metric stops improving",
                       r"\eta = \min(\eta_0, \max(\eta_0 \phi^k, \eta_{min}))"),
         _registration("callable", CallableSchedule, "a Python function fn(step, base_lr) (not saveable)",
-                      r"\eta(t) = f(t, \eta_0)"),
+                      r"\eta(t) = f(t, \eta_0)", spec_config={"fn": _spec_example_fn}),
     ]

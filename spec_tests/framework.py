@@ -280,9 +280,9 @@ def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     for i in range(flat.size):
         old = flat[i]
         flat[i] = old + eps
-        up = f(x)
+        up = f(x.copy())  # copies: a component that mutates its input cannot corrupt the next step
         flat[i] = old - eps
-        down = f(x)
+        down = f(x.copy())
         flat[i] = old
         g[i] = (up - down) / (2 * eps)
     return grad

@@ -94,6 +94,16 @@ def run_check(check_id: str, subject: Subject) -> CheckResult:
 
 
 def _execute(func: Any, subject: Subject) -> tuple[str, str]:
+    import numpy as np
+
+    global_state = np.random.get_state()  # no check may leak changes of numpy's global RNG
+    try:
+        return _execute_inner(func, subject)
+    finally:
+        np.random.set_state(global_state)
+
+
+def _execute_inner(func: Any, subject: Subject) -> tuple[str, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # numpy overflow/invalid warnings fail the check

@@ -1,0 +1,191 @@
+"""The declared-property checks of the spec suite (layer 3): vocabulary, teeth, soundness, hypothesis hygiene."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from neuroplug.plugins.activations import GELU, Tanh
+from neuroplug.plugins.losses import MSE
+from neuroplug.registry import get_registry
+from neuroplug.spec import checks_properties
+from neuroplug.spec.checks_properties import PROPERTIES, VERIFIED_BY
+from neuroplug.spec.framework import KINDS, all_checks, get_check
+from neuroplug.spec.runner import check_component, run_subjects, subject_from_entry
+from spec_mutants.properties import MUTANTS
+
+OUR_IDS = {c.id for c in all_checks() if c.func.__module__ == checks_properties.__name__}
+
+
+def test_the_module_defines_the_expected_checks():
+    assert OUR_IDS == {
+        "PROP-VOCABULARY-ACT", "PROP-VOCABULARY-INIT", "PROP-VOCABULARY-LOSS", "PROP-VOCABULARY-SCHED",
+        "PROP-VOCABULARY-OPT", "PROP-MONOTONIC", "PROP-ODD", "PROP-ZERO-AT-ZERO", "PROP-NONNEGATIVE-OUTPUT",
+        "PROP-BOUNDED-OUTPUT", "PROP-ZERO-CENTRED", "PROP-BOUNDED-DERIVATIVE", "PROP-LOSS-NONNEGATIVE",
+        "PROP-LOSS-ZERO-AT-PERFECT", "PROP-LOSS-BOUNDED-GRADIENT", "PROP-LOSS-PENALIZES-CONFIDENCE",
+        "PROP-INIT-DETERMINISTIC", "PROP-INIT-UNIFORM-BOUND"}
+    for c in all_checks():
+        if c.id in OUR_IDS:
+            assert c.title and c.formula and c.tolerance and c.false_failure and len(c.doc) > 100, c.id
+            assert c.layer == ("contract" if c.id.startswith("PROP-VOCABULARY") else "property"), c.id
+            if c.layer == "property":
+                assert c.notes, c.id
+
+
+def test_vocabulary_covers_the_builtin_declarations_and_every_tag_is_verified():
+    assert set(PROPERTIES) == set(KINDS)
+    for kind, tags in PROPERTIES.items():
+        for tag, meaning in tags.items():
+            assert meaning.strip() and "\n" not in meaning, (kind, tag)
+            check = get_check(VERIFIED_BY[(kind, tag)])  # KeyError if the verifying check does not exist
+            assert check.kind == kind, (kind, tag, check.id)
+    assert set(VERIFIED_BY) == {(k, t) for k, tags in PROPERTIES.items() for t in tags}
+    declared = {(e.registration.kind, tag) for e in get_registry().entries() if e.plugin.builtin
+                for tag in e.registration.properties}
+    assert declared <= set(VERIFIED_BY)
+    assert declared >= {("activation", t) for t in ("monotonic", "odd", "zero_at_zero", "nonnegative_output",
+                                                     "bounded_output", "zero_centred", "bounded_derivative")}
+    assert declared >= {("loss", "nonnegative"), ("loss", "zero_at_perfect"), ("loss", "bounded_gradient"),
+                        ("loss", "penalizes_confidence"), ("initializer", "seeded"),
+                        ("initializer", "uniform_bound"), ("initializer", "deterministic_values"),
+                        ("schedule", "decaying")}
+
+
+def test_unknown_properties_suggests_close_tags():
+    assert checks_properties.unknown_properties("activation", {"monotone", "odd"}) == [
+        ("monotone", ["monotonic"], [])]
+    assert checks_properties.unknown_properties("optimizer", {"nonnegative"}) == [("nonnegative", [], ["loss"])]
+    assert checks_properties.unknown_properties("loss", {"nonnegative"}) == []
+
+
+@pytest.fixture(scope="module")
+def builtin_report():
+    entries = [e for e in get_registry().entries() if e.plugin.builtin]
+    started = time.perf_counter()
+    report = run_subjects([subject_from_entry(e) for e in entries], checks=OUR_IDS)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def test_every_builtin_passes_every_property_check(builtin_report):
+    assert {info["kind"] for info in builtin_report.components.values()} == set(KINDS)
+    for r in builtin_report.results:
+        assert r.status in ("passed", "skipped"), (r.component, r.check_id, r.message)
+        if r.status == "skipped":
+            assert r.message.strip(), (r.component, r.check_id)
+    passed = {(r.component, r.check_id) for r in builtin_report.results if r.status == "passed"}
+    for component, check_id in [
+            ("neuroplug:tanh", "PROP-MONOTONIC"), ("neuroplug:tanh", "PROP-ODD"),
+            ("neuroplug:tanh", "PROP-ZERO-CENTRED"), ("neuroplug:softsign", "PROP-BOUNDED-OUTPUT"),
+            ("neuroplug:softmax", "PROP-BOUNDED-OUTPUT"), ("neuroplug:softmax", "PROP-NONNEGATIVE-OUTPUT"),
+            ("neuroplug:gelu", "PROP-BOUNDED-DERIVATIVE"), ("neuroplug:relu", "PROP-ZERO-AT-ZERO"),
+            ("neuroplug:huber", "PROP-LOSS-BOUNDED-GRADIENT"), ("neuroplug:mse", "PROP-LOSS-ZERO-AT-PERFECT"),
+            ("neuroplug:cross_entropy", "PROP-LOSS-PENALIZES-CONFIDENCE"),
+            ("neuroplug:binary_cross_entropy", "PROP-LOSS-PENALIZES-CONFIDENCE"),
+            ("neuroplug:binary_cross_entropy", "PROP-LOSS-NONNEGATIVE"),
+            ("neuroplug:zeros", "PROP-INIT-DETERMINISTIC"), ("neuroplug:xavier", "PROP-INIT-UNIFORM-BOUND"),
+            ("neuroplug:he_uniform", "PROP-INIT-UNIFORM-BOUND"), ("neuroplug:tanh", "PROP-VOCABULARY-ACT"),
+            ("neuroplug:step_decay", "PROP-VOCABULARY-SCHED")]:
+        assert (component, check_id) in passed, (component, check_id)
+    skipped = {(r.component, r.check_id): r.message for r in builtin_report.results if r.status == "skipped"}
+    assert skipped[("neuroplug:relu", "PROP-ODD")] == "does not declare odd"
+
+
+def test_property_checks_over_all_builtins_are_fast(builtin_report):
+    assert builtin_report.seconds < 8.0
+    assert max(r.seconds for r in builtin_report.results) < 1.0
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_fails_exactly_its_targets(mutant):
+    assert mutant.kills <= OUR_IDS and mutant.fix_hint
+    report = check_component(mutant.component, properties=mutant.properties, implements=mutant.implements,
+                             name=mutant.name)
+    status = {r.check_id: r for r in report.results}
+    for check_id in mutant.kills:
+        r = status[check_id]
+        assert r.status == "failed", (check_id, r.status, r.message)
+        assert mutant.fix_hint in r.message, (check_id, r.message)
+        assert "\nexpected: " in r.message and "\nwhere: " in r.message, r.message
+        assert r.seconds < 1.0, (check_id, r.seconds)
+    if mutant.exact:
+        others = {r.check_id: r.message for r in report.results if r.status == "failed" and r.check_id not in
+                  mutant.kills}
+        assert others == {}
+
+
+def test_every_property_check_is_killed_by_a_mutant():
+    killed = set().union(*(m.kills for m in MUTANTS))
+    assert killed >= OUR_IDS
+
+
+def test_checks_of_undeclared_properties_skip_with_the_reason():
+    report = check_component(Tanh(), properties=(), implements=(), checks=OUR_IDS)
+    for r in report.results:
+        assert r.status == "skipped", (r.check_id, r.status)
+    reasons = {r.check_id: r.message for r in report.results}
+    assert reasons["PROP-MONOTONIC"] == "does not declare monotonic"
+    assert reasons["PROP-VOCABULARY-ACT"].startswith("declares no properties")
+
+
+class _ColumnBiasedTanh(Tanh):
+    """tanh plus 0.01 on every column but the first: only a batch of 2+ columns shows it is not odd."""
+
+    def forward(self, z, out=None):
+        out = np.tanh(z, out=out)
+        out[:, 1:] += 0.01
+        return out
+
+
+class _BigTargetMSE(MSE):
+    """Squared error minus 1 whenever a target exceeds 100 in magnitude: only hypothesis' targets reach it."""
+
+    def forward(self, y_pred, y_true):
+        value = super().forward(y_pred, y_true)
+        return value - 1.0 if np.any(np.abs(y_true) > 100) else value
+
+
+def test_hypothesis_reports_the_minimal_counterexample_in_the_failure_message():
+    # the explicit grids (one column, targets 0/1) miss both bugs: hypothesis must find and shrink them
+    odd = check_component(_ColumnBiasedTanh(), properties=("odd",), checks=["PROP-ODD"]).results[0]
+    assert odd.status == "failed", odd.message
+    assert "where: z = [0.0, 0.0] (output column 1)" in odd.message
+    assert odd.message.startswith("declares 'odd' but phi(-z) != -phi(z)")
+    loss = check_component(_BigTargetMSE(), properties=("nonnegative",), checks=["PROP-LOSS-NONNEGATIVE"])
+    r = loss.results[0]
+    assert r.status == "failed", r.message
+    assert "where: y_pred = [101.0], y_true = [101.0]" in r.message   # shrunk to the smallest target > 100
+    assert r.seconds < 1.0
+
+
+def test_hypothesis_prints_nothing_and_warns_nothing(capsys):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        failing = check_component(_ColumnBiasedTanh(), properties=("odd",), checks=["PROP-ODD"])
+        passing = check_component(GELU(), checks=sorted(OUR_IDS))
+        mutant = next(m for m in MUTANTS if m.name == "gelu_declared_monotonic")
+        check_component(mutant.component, properties=mutant.properties, checks=["PROP-MONOTONIC"])
+    assert failing.results[0].status == "failed"
+    assert all(r.status in ("passed", "skipped") for r in passing.results)
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    assert "Falsifying" not in failing.results[0].message
+    assert [str(w.message) for w in caught] == []
+
+
+def test_thorough_mode_runs_more_examples_and_still_passes():
+    from neuroplug.spec.runner import run_spec
+
+    quick = run_spec("activation:tanh", checks=["PROP-ODD"]).results[0]
+    thorough = run_spec("activation:tanh", checks=["PROP-ODD"], thorough=True).results[0]
+    assert quick.status == thorough.status == "passed"
+    assert thorough.seconds > quick.seconds
+
+
+def test_verdicts_are_reproducible():
+    first = check_component(_ColumnBiasedTanh(), properties=("odd",), checks=["PROP-ODD"]).results[0].message
+    again = check_component(_ColumnBiasedTanh(), properties=("odd",), checks=["PROP-ODD"]).results[0].message
+    assert first == again
