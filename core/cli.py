@@ -167,6 +167,11 @@ def _print_table(rows: Sequence[Sequence[str]]) -> None:
 
 
 def _cmd_spec(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    # hypothesis caches in ./.hypothesis by default: keep the user's directory clean
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "neuroplug-hypothesis"))
     from .errors import InputError
     from .spec import report as render
     from .spec.framework import get_check

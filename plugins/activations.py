@@ -216,13 +216,13 @@ class LeakyReLU(Activation):
     Parameters
     ----------
     alpha : float, default 0.01
-        Slope for negative inputs (any real number).
+        Slope for negative inputs, >= 0 (so the function stays monotonic, as declared).
     """
 
     kinks = (0.0,)
 
     def __init__(self, alpha: float = 0.01):
-        self.alpha = _real("alpha", alpha)
+        self.alpha = _real("alpha", alpha, low=0)
 
     def forward(self, z, out=None):
         """Return ``z`` where positive, ``alpha z`` elsewhere."""
@@ -244,14 +244,14 @@ class ELU(Activation):
     Parameters
     ----------
     alpha : float, default 1.0
-        Saturation value ``-alpha`` for large negative inputs (any real number).
+        Saturation value ``-alpha`` for large negative inputs, >= 0 (monotonic, as declared).
         The derivative is continuous at 0 only for ``alpha = 1``; otherwise 0 is a kink.
     """
 
     kinks = (0.0,)
 
     def __init__(self, alpha: float = 1.0):
-        self.alpha = _real("alpha", alpha)
+        self.alpha = _real("alpha", alpha, low=0)
         if self.alpha == 1.0:
             self.kinks = ()
 

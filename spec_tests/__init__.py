@@ -31,6 +31,7 @@ docstring with its formula; see :func:`all_checks`.
 
 from __future__ import annotations
 
+from .checks_properties import PROPERTIES, VERIFIED_BY
 from .framework import Check, NotApplicable, SpecFailure, Subject, all_checks, get_check
 from .runner import CheckResult, SpecReport, check_component, run_spec, subjects_for
 
@@ -38,6 +39,8 @@ __all__ = [
     "Check",
     "CheckResult",
     "NotApplicable",
+    "PROPERTIES",
+    "VERIFIED_BY",
     "SpecFailure",
     "SpecReport",
     "Subject",

@@ -375,7 +375,8 @@ def _remove(tag: str) -> str:
             formula=r"z_1 \le z_2 \Rightarrow \varphi(z_1) \le \varphi(z_2)", notes=("activations",),
             tolerance="phi(z1) - phi(z2) <= 1e-12 (1 + max|phi|) (float64 rounding)")
 def check_monotonic(subject: Subject) -> None:
-    r"""A function declared ``monotonic`` never decreases: :math:`z_1 \le z_2 \Rightarrow \varphi(z_1) \le \varphi(z_2)`.
+    r"""A function declared ``monotonic`` never decreases:
+    :math:`z_1 \le z_2 \Rightarrow \varphi(z_1) \le \varphi(z_2)`.
 
     Checked on chains of inputs :math:`z_0 \le z_1 \le \dots` whose consecutive
     members differ in one entry: the dense grid (explicit example: step 0.005 on
@@ -496,7 +497,8 @@ def check_nonnegative_output(subject: Subject) -> None:
         a = _phi(act, z)
         if np.any(a < 0):
             i, j = np.unravel_index(np.argmin(a), a.shape)
-            fail(f"declares 'nonnegative_output' but phi(z) = {_fmt(a[i, j])} < 0. {_remove('nonnegative_output')}",
+            fail(f"declares 'nonnegative_output' but phi(z) = {_fmt(a[i, j])} < 0. "
+                 f"{_remove('nonnegative_output')}",
                  expected="phi(z) >= 0", found=f"phi(z) = {_fmt(a[i, j])}",
                  where=f"z = {_row(z, i)}" + (f" (output column {j})" if z.shape[1] > 1 else ""))
 
@@ -513,7 +515,8 @@ def _saturation(tag: str, quantity: str, reference: float, found: np.ndarray, z:
         i, j = np.unravel_index(np.argmax(np.where(found <= bound, -np.inf, np.nan_to_num(found, nan=np.inf))),
                                 found.shape)
         fail(f"declares {tag!r} but {quantity} keeps growing: {_fmt(found[i, j])} exceeds its maximum over "
-             f"|z| <= {REFERENCE_RADIUS:g} ({_fmt(reference)}) by more than {SATURATION_SLACK:.0%}. {_remove(tag)}",
+             f"|z| <= {REFERENCE_RADIUS:g} ({_fmt(reference)}) by more than {SATURATION_SLACK:.0%}. "
+             f"{_remove(tag)}",
              expected=f"{quantity} <= {_fmt(bound)} = (1 + {SATURATION_SLACK:g}) x {_fmt(reference)}",
              found=f"{quantity} = {_fmt(found[i, j])}",
              where=f"z = {_row(z, i)}" + (f" (column {j})" if z.shape[1] > 1 else ""))
@@ -985,7 +988,8 @@ def _confidence_case(draw: Any, columns: tuple[int, ...]) -> tuple[np.ndarray, i
 
 @spec_check("PROP-LOSS-PENALIZES-CONFIDENCE", "loss", layer="property",
             title="declared penalizes_confidence: confident wrong predictions cost more",
-            formula=r"y_k = 0,\ \hat y_k = \max_j \hat y_j:\ \hat y_k \uparrow \Rightarrow L \uparrow \text{ strictly}",
+            formula=r"y_k = 0,\ \hat y_k = \max_j \hat y_j:\ "
+                    r"\hat y_k \uparrow \Rightarrow L \uparrow \text{ strictly}",
             notes=("cross_entropy",), tolerance="strict increase, float64")
 def check_loss_penalizes_confidence(subject: Subject) -> None:
     r"""A loss declared ``penalizes_confidence`` grows strictly with the confidence of an incorrect prediction.
@@ -1030,7 +1034,8 @@ def check_loss_penalizes_confidence(subject: Subject) -> None:
                  f"'penalizes_confidence' from the declared properties",
                  expected=f"L(y_pred_2) > L(y_pred_1) = {_fmt(losses[i])}",
                  found=f"L(y_pred_2) = {_fmt(losses[i + 1])}",
-                 where=f"y_true = {_fmt(y_true[0])}, y_pred_1 = {_fmt(y_pred[i])}, y_pred_2 = {_fmt(y_pred[i + 1])} "
+                 where=f"y_true = {_fmt(y_true[0])}, y_pred_1 = {_fmt(y_pred[i])}, "
+                       f"y_pred_2 = {_fmt(y_pred[i + 1])} "
                        f"(wrong class {k}, t = {_fmt(t[i])} -> {_fmt(t[i + 1])}; {domain})")
 
     penalizes()

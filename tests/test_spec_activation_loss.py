@@ -135,7 +135,7 @@ def test_chain_rule_skips_when_every_network_hits_a_kink():
 
 def test_configured_builtins_pass_the_contract_checks():
     contract = [c.id for c in all_checks() if c.id in OUR_IDS and c.layer == "contract"]
-    for kind, name, params in [("activation", "leaky_relu", {"alpha": -2.0}), ("activation", "elu", {"alpha": 0.5}),
+    for kind, name, params in [("activation", "leaky_relu", {"alpha": 2.0}), ("activation", "elu", {"alpha": 0.5}),
                                ("activation", "softplus", {"beta": 10.0}),
                                ("activation", "gelu", {"approximate": "tanh"}),
                                ("loss", "cross_entropy", {"from_logits": True}),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroplug.base import Activation, Initializer
+from neuroplug.base import Activation
 from neuroplug.plugins.activations import GELU, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from neuroplug.plugins.initializers import Constant as ConstantInit
 from neuroplug.plugins.initializers import Uniform
@@ -128,8 +128,8 @@ class NoisyConstant(ConstantInit):
     """A constant plus tiny noise drawn from the generator: the values depend on the seed."""
 
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
-        w = np.full((fan_in, fan_out), self.value, dtype=np.float64) + 1e-6 * rng.standard_normal((fan_in, fan_out))
-        return w.astype(dtype)
+        noise = 1e-6 * rng.standard_normal((fan_in, fan_out))
+        return (self.value + noise).astype(dtype)
 
 
 class NarrowBoundsUniform(Uniform):
@@ -168,7 +168,8 @@ MUTANTS = [
     Mutant("offset_tanh_declared_zero_at_zero", OffsetTanh(1e-3), {"PROP-ZERO-AT-ZERO"},
            properties=("zero_at_zero",), fix_hint="remove 'zero_at_zero' from the declared properties"),
     Mutant("silu_declared_nonnegative", SiLUClaimsNonnegative(), {"PROP-NONNEGATIVE-OUTPUT"},
-           properties=("nonnegative_output",), fix_hint="remove 'nonnegative_output' from the declared properties"),
+           properties=("nonnegative_output",),
+           fix_hint="remove 'nonnegative_output' from the declared properties"),
     Mutant("relu_declared_bounded_output", ReLUClaimsBounded(), {"PROP-BOUNDED-OUTPUT"},
            properties=("bounded_output",), fix_hint="remove 'bounded_output' from the declared properties"),
     Mutant("relu_declared_zero_centred", ReLUClaimsZeroCentred(), {"PROP-ZERO-CENTRED"},
