@@ -164,3 +164,14 @@ def test_parametrize_spec_and_pytest_option_from_a_separate_test_suite(tmp_path)
     n_checks = len(all_checks("activation")) + len(all_checks("loss"))
     counts = run.stdout.strip().splitlines()[-1]
     assert sum(int(n) for n in re.findall(r"(\d+) (?:passed|skipped)", counts)) == n_checks, counts
+
+
+def test_committed_spec_reference_is_up_to_date():
+    import pathlib
+
+    from neuroplug.spec.docgen import render
+
+    committed = (pathlib.Path(__file__).parents[1] / "docs" / "spec-reference.md").read_text(encoding="utf-8")
+    assert committed == render(), "regenerate: python -m neuroplug.spec.docgen > docs/spec-reference.md"
+    for check in all_checks():
+        assert f"#### {check.id}\n" in committed
