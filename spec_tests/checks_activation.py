@@ -15,14 +15,14 @@ wrong behaviour (say, mutating ``z``) fails the check about it and no other.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from typing import Any, Callable
 
 import numpy as np
 
-from .framework import Subject, assert_close, away_from_kinks, central_difference, fail, skip, spec_check
+from .framework import (Subject, assert_close, away_from_kinks, central_difference, fail, rebuild_from_config, skip,
+                        spec_check)
 
 __all__: list[str] = []
 
@@ -379,27 +379,9 @@ def check_act_config_roundtrip(subject: Subject) -> None:
     name and parameters must restore it exactly.
     """
     act = subject.new()
-    cfg = act.get_config()
-    if not isinstance(cfg, dict):
-        fail("get_config() must return a dict of constructor parameters", expected="dict", found=type(cfg).__name__)
-    try:
-        loaded = json.loads(json.dumps(cfg))
-    except (TypeError, ValueError) as exc:
-        fail(f"get_config() is not JSON-serialisable ({exc}): store parameters as plain numbers, strings, lists",
-             found=repr(cfg))
-    if subject.registered_name:
-        from neuroplug.registry import create
-
-        rebuilt = create("activation", {"name": subject.registered_name, "config": loaded})
-        how = f"create('activation', {{'name': {subject.registered_name!r}, 'config': {loaded!r}}})"
-    else:
-        rebuilt = type(act).from_config(loaded)
-        how = f"{type(act).__name__}.from_config({loaded!r})"
+    rebuilt, how = rebuild_from_config(subject, act)
     fix = ("the rebuilt component differs: store every constructor parameter as an attribute of the same name "
            "(get_config() reads them back), or override get_config()")
-    cfg2 = rebuilt.get_config()
-    if json.loads(json.dumps(cfg2)) != loaded:
-        fail(f"{how} has a different config. {fix}", expected=repr(loaded), found=repr(cfg2))
     z = _z(subject, 60, (6, 5))
     g = subject.rng(61).normal(size=z.shape)
     a = _forward(act, z)

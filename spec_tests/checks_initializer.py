@@ -38,13 +38,12 @@ its ``rng``), not every check that compares two draws.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Callable
 
 import numpy as np
 
-from .framework import Subject, fail, skip, spec_check
+from .framework import Subject, fail, rebuild_from_config, skip, spec_check
 
 #: Shapes of the contract checks: asymmetric, a large one and the bias shape (fan_in = 1).
 SHAPES = ((3, 7), (64, 256), (1, 5))
@@ -91,24 +90,6 @@ def _first_difference(a: np.ndarray, b: np.ndarray) -> str:
     diff = ~((a == b) | (np.isnan(a) & np.isnan(b)))
     i = tuple(int(k) for k in np.argwhere(diff)[0])
     return f"{int(diff.sum())} of {a.size} entries differ, first at index {i}: {a[i]!r} vs {b[i]!r}"
-
-
-def _rebuild(subject: Subject, component: Any) -> Any:
-    """Rebuild ``component`` from its JSON-round-tripped config, by registered name when known."""
-    config = component.get_config()
-    if not isinstance(config, dict):
-        fail("get_config() must return a dict of the constructor's keyword arguments",
-             expected="dict", found=type(config).__name__)
-    try:
-        restored = json.loads(json.dumps(config))
-    except (TypeError, ValueError) as exc:
-        fail("get_config() must return plain JSON values (numbers, strings, lists, dicts, None) so that the "
-             "component can be saved by name and parameters", found=f"{config!r} ({exc})")
-    if subject.registered_name:
-        from neuroplug.registry import create
-
-        return create(subject.kind, {"name": subject.registered_name, "config": restored}), config
-    return type(component).from_config(restored), config
 
 
 def _global_state_equal(s1: tuple, s2: tuple) -> bool:
@@ -392,11 +373,7 @@ def check_init_config_roundtrip(subject):
     failure -- only the configs are compared.)
     """
     init = subject.new()
-    rebuilt, config = _rebuild(subject, init)
-    again = rebuilt.get_config()
-    if json.loads(json.dumps(again)) != json.loads(json.dumps(config)):
-        fail("the rebuilt component has a different config: get_config() must return every constructor "
-             "parameter, and __init__ must store them unchanged", expected=config, found=again)
+    rebuilt, how = rebuild_from_config(subject, init)
     for dtype in DTYPES:
         w = _draw(init, 3, 7, subject.rng(60), dtype)
         if not _same(w, _draw(init, 3, 7, subject.rng(60), dtype)):
@@ -406,7 +383,7 @@ def check_init_config_roundtrip(subject):
             fail("the component rebuilt from its config draws different weights: get_config() must return "
                  "every constructor parameter that affects the weights",
                  expected="bit-identical weights", found=_first_difference(w, w2),
-                 where=f"init(3, 7, rng, {np.dtype(dtype)}), config {config!r}")
+                 where=f"init(3, 7, rng, {np.dtype(dtype)}), rebuilt as {how}")
 
 
 # -------------------------------------------------------------------------- formula checks

@@ -32,14 +32,14 @@ accepts any ``(N, C)`` array).
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from typing import Any, Callable
 
 import numpy as np
 
-from .framework import (Subject, assert_close, away_from_kinks, central_difference, fail, signature_params, skip,
+from .framework import (Subject, assert_close, away_from_kinks, central_difference, fail, rebuild_from_config,
+                        signature_params, skip,
                         spec_check)
 
 __all__: list[str] = []
@@ -402,27 +402,9 @@ def check_loss_config_roundtrip(subject: Subject) -> None:
     such as a Smooth L1 ``beta`` matter).
     """
     loss = subject.new()
-    cfg = loss.get_config()
-    if not isinstance(cfg, dict):
-        fail("get_config() must return a dict of constructor parameters", expected="dict", found=type(cfg).__name__)
-    try:
-        loaded = json.loads(json.dumps(cfg))
-    except (TypeError, ValueError) as exc:
-        fail(f"get_config() is not JSON-serialisable ({exc}): store parameters as plain numbers, strings, lists",
-             found=repr(cfg))
-    if subject.registered_name:
-        from neuroplug.registry import create
-
-        rebuilt = create("loss", {"name": subject.registered_name, "config": loaded})
-        how = f"create('loss', {{'name': {subject.registered_name!r}, 'config': {loaded!r}}})"
-    else:
-        rebuilt = type(loss).from_config(loaded)
-        how = f"{type(loss).__name__}.from_config({loaded!r})"
+    rebuilt, how = rebuild_from_config(subject, loss)
     fix = ("the rebuilt loss differs: store every constructor parameter as an attribute of the same name "
            "(get_config() reads them back), or override get_config()")
-    cfg2 = rebuilt.get_config()
-    if json.loads(json.dumps(cfg2)) != loaded:
-        fail(f"{how} has a different config. {fix}", expected=repr(loaded), found=repr(cfg2))
     y_pred, y, _ = _inputs(loss, subject, 50, scale=3.0)
     methods = ["forward", "gradient"] + (["fused_gradient"] if _link(loss) else [])
     for m in methods:

@@ -35,6 +35,7 @@ __all__ = [
     "assert_close",
     "central_difference",
     "away_from_kinks",
+    "rebuild_from_config",
     "KINDS",
     "LAYERS",
 ]
@@ -298,6 +299,43 @@ def away_from_kinks(z: np.ndarray, kinks: tuple[float, ...], margin: float = 1e-
         near = np.abs(z - k) < margin
         z[near] = k + np.where(z[near] >= k, margin, -margin)
     return z
+
+
+def rebuild_from_config(subject: "Subject", component: Any) -> tuple[Any, str]:
+    """Rebuild ``component`` as a saved model would: its config through JSON, then by name.
+
+    ``create(kind, {"name": registered name, "config": ...})`` when the subject is
+    registered, ``type(component).from_config(...)`` otherwise. Fails when the
+    config is not a JSON-serialisable dict or the rebuilt component reports a
+    different config. Returns the rebuilt component and a description of how it
+    was built (for failure messages).
+    """
+    import json
+
+    config = component.get_config()
+    if not isinstance(config, dict):
+        fail("get_config() must return a dict of the constructor's keyword arguments",
+             expected="dict", found=type(config).__name__)
+    try:
+        restored = json.loads(json.dumps(config))
+    except (TypeError, ValueError) as exc:
+        fail("get_config() must return plain JSON values (numbers, strings, booleans, lists, dicts, None; "
+             "nested components as {'name', 'config'} dicts) so the component can be saved by name and "
+             "parameters", found=f"{config!r} ({exc})")
+    if subject.registered_name:
+        from neuroplug.registry import create
+
+        rebuilt = create(subject.kind, {"name": subject.registered_name, "config": restored})
+        how = f"create({subject.kind!r}, {{'name': {subject.registered_name!r}, 'config': {restored!r}}})"
+    else:
+        rebuilt = type(component).from_config(restored)
+        how = f"{type(component).__name__}.from_config({restored!r})"
+    again = json.loads(json.dumps(rebuilt.get_config(), default=repr))
+    if again != restored:
+        fail(f"{how} has a different config: get_config() must return every constructor parameter, and "
+             f"__init__ must store them unchanged (as attributes of the same names)",
+             expected=repr(restored), found=repr(again))
+    return rebuilt, how
 
 
 def signature_params(factory: Callable[..., Any]) -> Mapping[str, inspect.Parameter]:

@@ -22,3 +22,22 @@ def digits():
 
     return load_digits_split(seed=0)
 
+
+
+@pytest.fixture(scope="session")
+def builtin_spec_report():
+    """The spec suite run once over every built-in component (shared by the spec tests)."""
+    from neuroplug.spec import run_spec
+
+    return run_spec()
+
+
+def report_subset(report, *, kinds=None, checks=None):
+    """A copy of a SpecReport restricted to some component kinds and check IDs."""
+    from neuroplug.spec.runner import SpecReport
+
+    keep = [r for r in report.results
+            if (kinds is None or r.kind in kinds) and (checks is None or r.check_id in checks)]
+    names = {r.component for r in keep}
+    return SpecReport(results=keep, components={n: i for n, i in report.components.items() if n in names},
+                      seconds=sum(r.seconds for r in keep))

@@ -8,7 +8,7 @@ import pytest
 import neuroplug as npl
 from neuroplug.spec import checks_activation, checks_loss
 from neuroplug.spec.framework import all_checks
-from neuroplug.spec.runner import check_component, run_subjects, subject_from_entry
+from neuroplug.spec.runner import check_component
 from spec_mutants import activations as activation_mutants
 from spec_mutants import losses as loss_mutants
 
@@ -37,11 +37,10 @@ def test_the_modules_define_the_expected_checks():
 
 
 @pytest.fixture(scope="module")
-def builtin_report():
-    from neuroplug.registry import get_registry
+def builtin_report(builtin_spec_report):
+    from conftest import report_subset
 
-    entries = [e for kind in MODULES for e in get_registry().entries(kind) if e.plugin.builtin]
-    return run_subjects([subject_from_entry(e) for e in entries], checks=OUR_IDS)
+    return report_subset(builtin_spec_report, kinds=set(MODULES), checks=OUR_IDS)
 
 
 def test_every_builtin_activation_and_loss_passes(builtin_report):

@@ -15,7 +15,7 @@ import pytest
 
 import neuroplug as npl
 from neuroplug.cli import main
-from neuroplug.spec import all_checks, check_component, run_spec
+from neuroplug.spec import all_checks, check_component
 from neuroplug.spec.traceability import STATEMENTS, table, uncovered
 
 MUTANT_MODULES = ["activations", "losses", "initializers", "schedules", "optimizers", "properties"]
@@ -46,8 +46,8 @@ def test_every_statement_of_the_notes_has_a_check():
 
 
 @pytest.fixture(scope="module")
-def builtin_report():
-    return run_spec()
+def builtin_report(builtin_spec_report):
+    return builtin_spec_report
 
 
 def test_every_builtin_passes_every_applicable_check(builtin_report):
