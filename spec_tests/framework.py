@@ -209,10 +209,6 @@ class Subject:
         """A generator seeded from the subject's seed and ``salt`` (distinct per use)."""
         return np.random.default_rng([self.seed, salt])
 
-    def param(self, name: str, default: Any = None) -> Any:
-        """A parameter of the component (from an instance), or ``default``."""
-        return getattr(self.new(), name, default)
-
     @property
     def examples(self) -> int:
         """Number of hypothesis examples for property checks."""
