@@ -79,7 +79,7 @@ _LAZY = {
     "ModelFileError": "errors",
 }
 _SUBMODULES = {"datasets", "errors", "validation", "base", "types", "hookspecs", "registry",
-               "layers", "network", "training", "serialization", "testing", "cli"}
+               "layers", "network", "training", "serialization", "testing", "cli", "spec", "docs_gen"}
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

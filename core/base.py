@@ -157,6 +157,18 @@ class Initializer(Component):
         Bias vectors are drawn with ``fan_in=1`` and the single row is used.
         """
 
+    def target_density(self, fan_in: int, fan_out: int) -> dict[str, Any] | None:
+        """Describe the distribution of the weights for this shape (optional; used by plots and docs).
+
+        Return ``{"distribution": "uniform", "low": a, "high": b}``,
+        ``{"distribution": "normal", "mean": m, "std": s}`` (with optional
+        ``"low"``/``"high"`` for a truncated normal, ``std`` being the normal's
+        before truncation, and ``"approximate": True`` when it only describes the
+        entries' marginal law), ``{"distribution": "constant", "value": c}``, or
+        None when unknown (the default).
+        """
+        return None
+
 
 class Loss(Component):
     """A loss :math:`L(\\hat y, y)` between predictions and targets.

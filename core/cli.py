@@ -11,6 +11,9 @@
 ``neuroplug spec [SELECTOR]``
     run the spec suite on installed components (exit status 0 only when every
     applicable check passes, 1 otherwise).
+``neuroplug docs``
+    build the HTML reference (formulas, plots, spec results) of every installed
+    component, third-party plugins included (needs the ``docs`` extra).
 
 Errors in the input (unknown component names, bad values, unreadable data) are
 printed as one line, without a traceback, and the exit status is 2.
@@ -81,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--thorough", action="store_true", help="more hypothesis examples (for release CI)")
     sp.add_argument("--seed", type=int, default=0, help="seed of the checks' random inputs (default 0)")
     sp.add_argument("-v", "--verbose", action="store_true", help="list passed and skipped checks too")
+
+    d = sub.add_parser("docs", help="build the HTML reference of the installed components",
+                       description="Build an HTML reference of every installed component (formula, derivative, "
+                                   "parameters, plot, spec results), third-party plugins included. Needs "
+                                   "Sphinx and matplotlib: pip install 'neuroplug[docs]'.")
+    d.add_argument("--output", default="neuroplug-docs", metavar="DIR", help="where to write the site "
+                   "(default: neuroplug-docs)")
+    d.add_argument("--builtins-only", action="store_true", help="document neuroplug's own components only")
+    d.add_argument("--no-spec", action="store_true", help="skip running the spec suite (faster)")
 
     t = sub.add_parser("train", help="train a network and report held-out accuracy",
                        description="Train a network. Without --data it uses the embedded digits data set "
@@ -195,6 +207,14 @@ def _cmd_spec(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from .docs_gen import build_component_docs
+
+    index = build_component_docs(args.output, builtins_only=args.builtins_only, run_spec=not args.no_spec)
+    print(f"built {index}")
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -265,7 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = {"list": _cmd_list, "plugins": _cmd_plugins, "train": _cmd_train, "spec": _cmd_spec}[args.command]
+    handler = {"list": _cmd_list, "plugins": _cmd_plugins, "train": _cmd_train, "spec": _cmd_spec,
+               "docs": _cmd_docs}[args.command]
     try:
         return handler(args)
     except NeuroplugError as exc:

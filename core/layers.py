@@ -47,6 +47,8 @@ class Dense:
     use_bias : bool
         Whether the layer has a bias.
 
+    Notes
+    -----
     Components are resolved once, here; after :meth:`build` the layer holds
     ``W``, ``b`` and, after a backward pass, their gradients ``dW`` and ``db``.
 

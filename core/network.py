@@ -40,6 +40,72 @@ class _Workspace:
         self.delta = [np.empty((batch, layer.units), dtype=dtype) for layer in layers]
 
 
+class _TrainPlan:
+    """The training passes of one network for one batch size, with everything resolved once.
+
+    :func:`~neuroplug.fit` builds one per batch size before its loop
+    (:meth:`Sequential._train_plan`): the plan binds each layer's parameter and
+    gradient arrays (and their transposed views), its activation's ``forward`` and
+    ``backward`` and the workspace buffers, the input batch buffer ``x`` included.
+    A step then makes no attribute or registry look-ups and allocates nothing but
+    what the components themselves allocate. Every activation, built-in or from a
+    plugin, is called the same way: ``forward(z, out=a)`` and
+    ``backward(z, a, grad, out=grad)``. The arithmetic is that of
+    :meth:`Sequential.forward` and :meth:`Sequential.backward`, operation for
+    operation, so the results are bit-identical; only ``dL/dX`` of the first layer,
+    which training never uses, is not computed.
+    """
+
+    __slots__ = ("x", "z_last", "last_backward", "_forward", "_backward")
+
+    def __init__(self, net: "Sequential", ws: _Workspace) -> None:
+        layers = net.layers
+        self.x = ws.x
+        self._forward = tuple(
+            (layer.W, layer.b if layer.use_bias else None, layer.activation.forward, z, a)
+            for layer, z, a in zip(layers, ws.z, ws.a))
+        backward = []
+        for i in range(len(layers) - 1, -1, -1):
+            layer = layers[i]
+            db = layer.db if layer.use_bias else None
+            if i:
+                prev = layers[i - 1]
+                backward.append((ws.a[i - 1].T, layer.dW, db, layer.W.T, ws.delta[i - 1],
+                                 prev.activation.backward, ws.z[i - 1], ws.a[i - 1]))
+            else:
+                backward.append((ws.x.T, layer.dW, db, None, None, None, None, None))
+        self._backward = tuple(backward)
+        self.z_last = ws.z[-1]
+        self.last_backward = layers[-1].activation.backward
+
+    def forward(self) -> np.ndarray:
+        """Forward pass of the batch in ``self.x``; returns the output buffer."""
+        a = self.x
+        matmul = np.matmul
+        for W, b, act, z, out in self._forward:
+            matmul(a, W, out=z)
+            if b is not None:
+                z += b
+            a = act(z, out=out)
+            if a is not out:
+                out[...] = a
+                a = out
+        return a
+
+    def backward(self, delta: np.ndarray) -> None:
+        """Backpropagate ``delta = dL/dz`` of the last layer; fill every ``dW`` and ``db``."""
+        matmul = np.matmul
+        add_reduce = np.add.reduce
+        for a_prev_T, dW, db, W_T, grad_buf, act_backward, z, a in self._backward:
+            matmul(a_prev_T, delta, out=dW)
+            if db is not None:
+                add_reduce(delta, axis=0, out=db)
+            if W_T is None:
+                return
+            grad = matmul(delta, W_T, out=grad_buf)
+            delta = act_backward(z, a, grad, out=grad)
+
+
 class Sequential:
     """A feed-forward network of :class:`~neuroplug.Dense` layers.
 
@@ -83,7 +149,28 @@ class Sequential:
         for layer in layers:
             layer.build(fan_in, rng, self.dtype)
             fan_in = layer.units
+        self._place_back_to_back()
         self._workspaces: dict[int, _Workspace] = {}
+
+    def _place_back_to_back(self) -> None:
+        """Move the parameters into one buffer, back to back in :meth:`parameters` order, and the
+        gradients into another.
+
+        Each layer's ``W``, ``b``, ``dW``, ``db`` stays an ordinary array (a view of
+        the buffer) with the same values; an optimizer may then update every
+        parameter with one operation on the whole buffer (the built-in ones do).
+        """
+        for names in (("W", "b"), ("dW", "db")):
+            arrays = [getattr(layer, name) for layer in self.layers for name in names]
+            flat = np.empty(sum(a.size for a in arrays), dtype=self.dtype)
+            offset = 0
+            for layer in self.layers:
+                for name in names:
+                    old = getattr(layer, name)
+                    view = flat[offset:offset + old.size].reshape(old.shape)
+                    view[...] = old
+                    setattr(layer, name, view)
+                    offset += old.size
 
     # ------------------------------------------------------------------ info
     @property
@@ -159,6 +246,10 @@ class Sequential:
             ws = self._workspaces[batch] = _Workspace(self.layers, batch, self.input_dim, self.dtype)
         return ws
 
+    def _train_plan(self, batch: int) -> _TrainPlan:
+        """A :class:`_TrainPlan` for ``batch`` rows (built anew: it binds the current arrays)."""
+        return _TrainPlan(self, self._workspace(batch))
+
     def forward(self, X: np.ndarray, ws: _Workspace | None = None) -> np.ndarray:
         """Forward pass that caches ``z`` and ``a`` of every layer for :meth:`backward`.
 
@@ -190,7 +281,7 @@ class Sequential:
             a_prev = ws.a[i - 1] if i else X
             np.matmul(a_prev.T, delta, out=layer.dW)
             if layer.use_bias:
-                np.sum(delta, axis=0, out=layer.db)
+                np.add.reduce(delta, axis=0, out=layer.db)
             if i == 0:
                 return delta @ layer.W.T
             grad = np.matmul(delta, layer.W.T, out=ws.delta[i - 1])

@@ -160,7 +160,10 @@ def _as_data(X: Any, y: Any, net: Sequential, what: str) -> tuple[np.ndarray, np
     if X.shape[1] != net.input_dim:
         raise ShapeError(f"{prefix}X has {X.shape[1]} features but the network's input_dim is {net.input_dim}")
     for name, arr in (("X", X), ("y", y)):
-        if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+        # min and max are finite exactly when every value is (NaN propagates through both);
+        # unlike isfinite(arr).all(), they need no temporary the size of the data
+        if np.issubdtype(arr.dtype, np.floating) and arr.size \
+                and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
             bad = np.argwhere(~np.isfinite(arr))[0]
             raise InputError(f"{prefix}{name} holds a non-finite value {arr[tuple(bad)]} at index "
                              f"{tuple(int(i) for i in bad)}")
@@ -281,13 +284,19 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
     steps_per_epoch = -(-n // batch_size)
     rng = np.random.default_rng(seed)
     order = np.arange(n)
-    # preallocated batch buffers: full batches and the (possibly) smaller last one
+    # Everything the step needs is resolved here, once: per batch size (full batches
+    # and the possibly smaller last one) a training plan, whose input buffer receives
+    # the batch, and a target buffer; the bound methods of the components.
     sizes = {batch_size, n - (steps_per_epoch - 1) * batch_size}
-    xbuf = {s: np.empty((s, X.shape[1]), dtype=dtype) for s in sizes}
+    plans = {s: network._train_plan(s) for s in sizes}
     ybuf = {s: np.empty((s,) + Y.shape[1:], dtype=Y.dtype) for s in sizes}
-    wss = {s: network._workspace(s) for s in sizes}
-    forward, backward, output_delta = network.forward, network.backward, network.output_delta
     loss_forward, opt_step = loss_fn.forward, opt.step
+    fused_gradient, loss_gradient = (loss_fn.fused_gradient, None) if fused else (None, loss_fn.gradient)
+    take, argmax, greater = np.take, np.argmax, np.greater
+    isfinite = math.isfinite
+    # predicted classes of the epoch, compared with the labels once per epoch
+    pred = np.empty(n, dtype=np.intp) if classify else None
+    single_output = network.output_dim == 1
 
     history = History()
     state = TrainingState(network=network, history=history, epochs=epochs)
@@ -309,35 +318,39 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
             snapshot = network.get_weights()
             lr_now = _lr(sched, epoch, lr, epoch, step)
             total = 0.0
-            correct = 0
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
                 m = idx.shape[0]
-                xb, yb = xbuf[m], ybuf[m]
-                np.take(Xt, idx, axis=0, out=xb, mode="clip")
-                np.take(Y, idx, axis=0, out=yb, mode="clip")
+                plan, yb = plans[m], ybuf[m]
+                take(Xt, idx, axis=0, out=plan.x, mode="clip")
+                take(Y, idx, axis=0, out=yb, mode="clip")
                 if batch_unit:
                     lr_now = _lr(sched, step, lr, epoch, step)
-                out = forward(xb, wss[m])
+                out = plan.forward()
                 batch_loss = float(loss_forward(out, yb))
-                if not math.isfinite(batch_loss):
+                if not isfinite(batch_loss):
                     network.set_weights(snapshot)
                     raise DivergenceError(
                         f"the loss became {batch_loss} at step {step} (epoch {epoch}, batch "
                         f"{start // batch_size}) with lr={lr_now:g}; the weights were restored to the "
                         f"start of epoch {epoch}. Lower lr or check the data and components.")
                 total += batch_loss * m
-                if classify:
-                    correct += int(np.count_nonzero(
-                        (out[:, 0] > 0.5 if out.shape[1] == 1 else out.argmax(axis=1)) == labels[idx]))
-                backward(output_delta(out, yb, loss_fn, fused))
+                if pred is not None:
+                    if single_output:
+                        greater(out[:, 0], 0.5, out=pred[start:start + m])
+                    else:
+                        argmax(out, axis=1, out=pred[start:start + m])
+                if fused_gradient is not None:
+                    plan.backward(fused_gradient(out, yb))
+                else:  # the chain rule through the output activation
+                    plan.backward(plan.last_backward(plan.z_last, out, loss_gradient(out, yb)))
                 opt_step(params, grads, lr_now)
                 step += 1
                 if bar is not None:
                     bar.update(1)
             logs = {"loss": total / n, "lr": lr_now}
             if classify:
-                logs["accuracy"] = correct / n
+                logs["accuracy"] = int(np.count_nonzero(pred == labels[order])) / n
             if val is not None:
                 out = network.predict(val[0])
                 logs["val_loss"] = float(loss_fn.forward(out, val[2]))

@@ -180,12 +180,20 @@ class Zeros(Initializer):
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         return np.zeros((fan_in, fan_out), dtype=_check_call(fan_in, fan_out, dtype))
 
+    def target_density(self, fan_in, fan_out):
+        """Every weight is 0."""
+        return {"distribution": "constant", "value": 0.0}
+
 
 class Ones(Initializer):
     """All ones: :math:`W = 1`."""
 
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         return np.ones((fan_in, fan_out), dtype=_check_call(fan_in, fan_out, dtype))
+
+    def target_density(self, fan_in, fan_out):
+        """Every weight is 1."""
+        return {"distribution": "constant", "value": 1.0}
 
 
 class Constant(Initializer):
@@ -202,6 +210,10 @@ class Constant(Initializer):
 
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         return np.full((fan_in, fan_out), self.value, dtype=_check_call(fan_in, fan_out, dtype))
+
+    def target_density(self, fan_in, fan_out):
+        """Every weight is ``value``."""
+        return {"distribution": "constant", "value": float(self.value)}
 
 
 # ---------------------------------------------------------------------- plain random
@@ -229,6 +241,11 @@ class Uniform(Initializer):
         low, high = self.bounds(fan_in, fan_out)
         return _clipped(rng.uniform(low, high, (fan_in, fan_out)), low, high, dt)
 
+    def target_density(self, fan_in, fan_out):
+        """:math:`U[\\text{low}, \\text{high}]`."""
+        low, high = self.bounds(fan_in, fan_out)
+        return {"distribution": "uniform", "low": low, "high": high}
+
 
 class Normal(Initializer):
     """Normal: :math:`W_{ij} \\sim N(\\mu, \\sigma^2)`.
@@ -248,6 +265,10 @@ class Normal(Initializer):
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         return rng.normal(self.mean, self.std, (fan_in, fan_out)).astype(dt, copy=False)
+
+    def target_density(self, fan_in, fan_out):
+        """:math:`N(\\mu, \\sigma^2)`."""
+        return {"distribution": "normal", "mean": float(self.mean), "std": float(self.std)}
 
 
 class TruncatedNormal(Initializer):
@@ -284,6 +305,11 @@ class TruncatedNormal(Initializer):
         low, high = self.mean + self.a * self.std, self.mean + self.b * self.std
         w = self.mean + self.std * _standard_truncnorm((fan_in, fan_out), self.a, self.b, rng)
         return _clipped(w, low, high, dt)
+
+    def target_density(self, fan_in, fan_out):
+        """:math:`N(\\mu, \\sigma^2)` cut to :math:`[\\mu + a\\sigma, \\mu + b\\sigma]`."""
+        return {"distribution": "normal", "mean": float(self.mean), "std": float(self.std),
+                "low": self.mean + self.a * self.std, "high": self.mean + self.b * self.std}
 
 
 # ------------------------------------------------------------------- variance scaling
@@ -339,6 +365,16 @@ class VarianceScaling(Initializer):
             return rng.normal(0.0, std, shape).astype(dt, copy=False)
         w = (std / self.TRUNCATION_STD) * _standard_truncnorm(shape, -2.0, 2.0, rng)
         return _clipped(w, low, high, dt)
+
+    def target_density(self, fan_in, fan_out):
+        """The uniform, normal or truncated normal of variance :math:`s/f` for this shape."""
+        low, high = self.bounds(fan_in, fan_out)
+        std = self.std(fan_in, fan_out)
+        if self.distribution == "uniform":
+            return {"distribution": "uniform", "low": low, "high": high}
+        if self.distribution == "normal":
+            return {"distribution": "normal", "mean": 0.0, "std": std}
+        return {"distribution": "normal", "mean": 0.0, "std": std / self.TRUNCATION_STD, "low": low, "high": high}
 
 
 class Xavier(VarianceScaling):
@@ -477,6 +513,11 @@ class Orthogonal(Initializer):
         q, r = np.linalg.qr(a)
         q *= np.where(np.diag(r) < 0, -1.0, 1.0)
         return (self.gain * (q if tall else q.T)).astype(dt, copy=False)
+
+    def target_density(self, fan_in, fan_out):
+        """Approximately :math:`N(0, g^2/\\max(n, m))` per entry (exact for large matrices)."""
+        return {"distribution": "normal", "mean": 0.0, "std": self.gain / math.sqrt(max(fan_in, fan_out)),
+                "approximate": True}
 
 
 # ------------------------------------------------------------------------------ hook

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import abc
 import math
+import operator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -41,12 +42,52 @@ def _fraction(name: str, value: Any) -> float:
     return check_number(name, value, low=0, high=1, high_inclusive=False)
 
 
+def _back_to_back(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """A 1-D view spanning all of ``arrays`` when they lie back to back, in order, in one
+    buffer (as :class:`~neuroplug.Sequential` keeps its parameters and gradients); else None."""
+    if len(arrays) < 2:
+        return None
+    base = getattr(arrays[0], "base", None)
+    if not (isinstance(base, np.ndarray) and base.ndim == 1 and base.flags.c_contiguous
+            and base.flags.writeable):
+        return None
+    dtype = base.dtype
+    start = end = arrays[0].__array_interface__["data"][0]
+    for a in arrays:
+        if not (isinstance(a, np.ndarray) and a.base is base and a.dtype == dtype and a.size
+                and a.flags.c_contiguous and a.__array_interface__["data"][0] == end):
+            return None
+        end += a.nbytes
+    offset, misaligned = divmod(start - base.__array_interface__["data"][0], dtype.itemsize)
+    if misaligned:
+        return None
+    return base[offset:offset + (end - start) // dtype.itemsize]
+
+
+def _views(flat: np.ndarray, like: list[np.ndarray]) -> list[np.ndarray]:
+    """``flat`` cut into consecutive views shaped like the arrays of ``like``."""
+    views, offset = [], 0
+    for a in like:
+        views.append(flat[offset:offset + a.size].reshape(a.shape))
+        offset += a.size
+    return views
+
+
 class _BufferedOptimizer(Optimizer):
     """State buffers, scratch space, L2 decay and the argument checks shared by the built-ins.
 
     A subclass names its per-parameter state buffers in :meth:`buffer_names` (their
     initial value in :meth:`initial_value`) and implements :meth:`update` for one
     parameter.
+
+    The update rules of the built-ins are element-wise, so when the parameters lie
+    back to back in one buffer, and so do the gradients (as a
+    :class:`~neuroplug.Sequential` keeps them), one :meth:`update` over the whole
+    buffer does what one per parameter would, bit for bit, with a fraction of the
+    calls: :meth:`setup` then allocates the state in one buffer too, and
+    :meth:`step` updates everything at once. The per-parameter arrays (``buffer``,
+    ``get_state``, ``set_state``) are views of those buffers. A subclass that
+    overrides :meth:`update` is always called per parameter.
     """
 
     #: True when ``weight_decay`` is applied to the weights directly (adamw), not added to the gradient.
@@ -55,6 +96,10 @@ class _BufferedOptimizer(Optimizer):
     #: The number of steps taken (``t`` of the formulas, after the update).
     iterations: int = 0
     _state: dict[str, list[np.ndarray]] | None = None
+    #: ``(params, grads)`` of the last call of :meth:`step` whose arrays passed the checks.
+    _checked: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None = None
+    #: ``(params, grads)`` as single 1-D views, while the checked arrays allow the whole-buffer update.
+    _flat_args: tuple[np.ndarray, np.ndarray] | None = None
 
     def buffer_names(self) -> tuple[str, ...]:
         """Names of the state buffers this configuration needs (one array per parameter each)."""
@@ -71,12 +116,26 @@ class _BufferedOptimizer(Optimizer):
                 raise InputError(f"params[{i}] must be a floating numpy array, got "
                                  f"{getattr(p, 'dtype', type(p).__name__)}")
         self._like = [(p.shape, p.dtype) for p in params]
-        self._state = {name: [np.full_like(p, self.initial_value(name)) for p in params]
-                       for name in self.buffer_names()}
-        self._scratch = [np.empty_like(p) for p in params]
         l2 = self.weight_decay and not self.decoupled_decay
-        self._decayed = [np.empty_like(p) for p in params] if l2 else None
+        flat = _back_to_back(params) if type(self).update in _ELEMENTWISE_UPDATES else None
+        if flat is None:
+            self._state = {name: [np.full_like(p, self.initial_value(name)) for p in params]
+                           for name in self.buffer_names()}
+            self._scratch = [np.empty_like(p) for p in params]
+            self._decayed = [np.empty_like(p) for p in params] if l2 else None
+            self._flat = None
+        else:  # one buffer of each kind, cut into per-parameter views
+            state = {name: np.full_like(flat, self.initial_value(name)) for name in self.buffer_names()}
+            scratch = np.empty_like(flat)
+            decayed = np.empty_like(flat) if l2 else None
+            self._state = {name: _views(buf, params) for name, buf in state.items()}
+            self._scratch = _views(scratch, params)
+            self._decayed = _views(decayed, params) if l2 else None
+            self._flat = (flat, {name: [buf] for name, buf in state.items()}, scratch, decayed)
+        self._buffers = self._state
+        self._setup_params = tuple(params)
         self.iterations = 0
+        self._checked = self._flat_args = None
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
         """Update every ``params[i]`` in place from ``grads[i]`` (same shape and dtype) and ``lr >= 0``.
@@ -85,7 +144,34 @@ class _BufferedOptimizer(Optimizer):
         """
         if self._state is None:
             self.setup(params)
-        check_number("lr", lr, low=0, error=InputError)
+        if type(lr) is not float or not 0.0 <= lr < math.inf:  # the common case costs one test
+            lr = float(check_number("lr", lr, low=0, error=InputError))
+        checked = self._checked
+        # The arguments are checked once; while the very same arrays come back (the
+        # training loop passes them at every step), the check is not repeated.
+        if not (checked is not None and len(params) == len(checked[0]) and len(grads) == len(checked[1])
+                and all(map(operator.is_, params, checked[0])) and all(map(operator.is_, grads, checked[1]))):
+            self._check_arrays(params, grads)
+        self.iterations += 1
+        if self._flat_args is not None:  # everything at once, as one parameter
+            p, g = self._flat_args
+            _, self._buffers, s, decayed = self._flat
+            try:
+                if decayed is not None:  # L2: g + λθ
+                    g = np.add(g, np.multiply(p, p.dtype.type(self.weight_decay), out=decayed), out=decayed)
+                self.update(0, p, g, lr, s)
+            finally:
+                self._buffers = self._state
+            return
+        decayed, scratch, update = self._decayed, self._scratch, self.update
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if decayed is not None:  # L2: g + λθ
+                g = np.add(g, np.multiply(p, p.dtype.type(self.weight_decay), out=decayed[i]), out=decayed[i])
+            update(i, p, g, lr, scratch[i])
+
+    def _check_arrays(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Check ``params`` and ``grads`` against the shapes and dtypes given to :meth:`setup`."""
+        self._checked = self._flat_args = None
         if len(params) != len(self._like) or len(grads) != len(params):
             raise ShapeError(f"step got {len(params)} params and {len(grads)} grads; the optimizer was set "
                              f"up for {len(self._like)} parameters")
@@ -96,12 +182,11 @@ class _BufferedOptimizer(Optimizer):
                 raise error(f"params[{i}] and grads[{i}] must both have the shape {like[0]} and dtype "
                                  f"{like[1]} given to setup(); got {p.shape} {p.dtype} and "
                                  f"{getattr(g, 'shape', None)} {getattr(g, 'dtype', type(g).__name__)}")
-        self.iterations += 1
-        for i, (p, g) in enumerate(zip(params, grads)):
-            if self._decayed is not None:  # L2: g + λθ
-                g = np.add(g, np.multiply(p, p.dtype.type(self.weight_decay), out=self._decayed[i]),
-                           out=self._decayed[i])
-            self.update(i, p, g, float(lr), self._scratch[i])
+        self._checked = (tuple(params), tuple(grads))
+        if self._flat is not None and all(map(operator.is_, params, self._setup_params)):
+            flat_g = _back_to_back(grads)
+            if flat_g is not None:
+                self._flat_args = (self._flat[0], flat_g)
 
     @abc.abstractmethod
     def update(self, i: int, p: np.ndarray, g: np.ndarray, lr: float, s: np.ndarray) -> None:
@@ -112,8 +197,8 @@ class _BufferedOptimizer(Optimizer):
         """
 
     def buffer(self, name: str, i: int) -> np.ndarray:
-        """State buffer ``name`` of parameter ``i``."""
-        return self._state[name][i]
+        """State buffer ``name`` of parameter ``i`` (inside a whole-buffer :meth:`update`: all of it)."""
+        return self._buffers[name][i]
 
     def get_state(self) -> dict[str, Any]:
         """Return ``{"step": t, "<buffer>.<i>": copy of the array}`` (just ``step`` before setup)."""
@@ -375,6 +460,10 @@ class Adagrad(_BufferedOptimizer):
         np.divide(g, s, out=s)
         s *= dt(lr)
         p -= s
+
+
+#: The element-wise update rules, which may be applied to all parameters at once.
+_ELEMENTWISE_UPDATES = frozenset({SGD.update, Adam.update, AdamW.update, RMSprop.update, Adagrad.update})
 
 
 @hookimpl

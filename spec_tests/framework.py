@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -109,7 +108,7 @@ class Check:
     @property
     def doc(self) -> str:
         """The check function's docstring, dedented."""
-        return textwrap.dedent(self.func.__doc__ or "").strip()
+        return inspect.cleandoc(self.func.__doc__ or "")
 
     @property
     def anchor(self) -> str:
@@ -164,8 +163,10 @@ class Subject:
 
     Attributes
     ----------
-    kind, name : str
-        The component kind and a display name (``distribution:name`` when known).
+    kind : str
+        The component kind.
+    name : str
+        A display name (``distribution:name`` when known).
     factory : callable
         Builds a fresh instance from keyword parameters.
     config : dict

@@ -28,11 +28,11 @@ def to_text(report: SpecReport, *, verbose: bool = False) -> str:
     Skips are listed with their reason when ``verbose``; otherwise counted.
     """
     lines: list[str] = []
-    for name, results in report.by_component().items():
-        info = report.components.get(name, {})
+    for (kind, name), results in report.by_component().items():
+        info = report.components.get((kind, name), {})
         origin = f" [{info['plugin']}]" if info.get("plugin") else ""
         counts = {s: sum(r.status == s for r in results) for s in _MARK}
-        lines.append(f"{info.get('kind', '')} {name}{origin}: {counts['passed']} passed, {counts['failed']} failed, "
+        lines.append(f"{kind} {name}{origin}: {counts['passed']} passed, {counts['failed']} failed, "
                      f"{counts['skipped']} skipped" + (f", {counts['xfailed']} xfailed" if counts["xfailed"] else "")
                      + (f", {counts['xpassed']} xpassed" if counts["xpassed"] else ""))
         for r in results:
@@ -52,8 +52,8 @@ def to_json(report: SpecReport) -> str:
     """A JSON document: summary counts, then components with every check result."""
     doc: dict[str, Any] = {"ok": report.ok, "counts": report.counts(), "seconds": round(report.seconds, 3),
                            "components": []}
-    for name, results in report.by_component().items():
-        info = report.components.get(name, {})
+    for (kind, name), results in report.by_component().items():
+        info = report.components.get((kind, name), {})
         doc["components"].append({
             "name": name, **info,
             "checks": [{"id": r.check_id, "status": r.status, "message": r.message,
@@ -66,13 +66,13 @@ def to_junit_xml(report: SpecReport) -> str:
     """JUnit XML: one ``testsuite`` per component, one ``testcase`` per check (xpass is a failure)."""
     root = ET.Element("testsuites", name="neuroplug-spec", tests=str(len(report.results)),
                       failures=str(len(report.failures())), time=f"{report.seconds:.3f}")
-    for name, results in report.by_component().items():
-        suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(results)),
+    for (kind, name), results in report.by_component().items():
+        suite = ET.SubElement(root, "testsuite", name=f"{kind} {name}", tests=str(len(results)),
                               failures=str(sum(not r.ok for r in results)),
                               skipped=str(sum(r.status in ("skipped", "xfailed") for r in results)),
                               time=f"{sum(r.seconds for r in results):.3f}")
         for r in results:
-            case = ET.SubElement(suite, "testcase", classname=name, name=r.check_id, time=f"{r.seconds:.4f}")
+            case = ET.SubElement(suite, "testcase", classname=f"{kind}.{name}", name=r.check_id, time=f"{r.seconds:.4f}")
             if r.status in ("failed", "xpassed"):
                 node = ET.SubElement(case, "failure", message=(r.message.splitlines() or [r.status])[0])
                 node.text = r.message

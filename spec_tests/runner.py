@@ -48,7 +48,8 @@ class SpecReport:
     """Results of a spec run, grouped by component."""
 
     results: list[CheckResult] = field(default_factory=list)
-    components: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``{(kind, name): info}``: names are unique per kind only (``constant`` is both a schedule and an initializer)
+    components: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -67,11 +68,11 @@ class SpecReport:
         """Results that make the run fail."""
         return [r for r in self.results if not r.ok]
 
-    def by_component(self) -> dict[str, list[CheckResult]]:
-        """Results grouped by component display name, in run order."""
-        out: dict[str, list[CheckResult]] = {}
+    def by_component(self) -> dict[tuple[str, str], list[CheckResult]]:
+        """Results grouped by ``(kind, component name)``, in run order."""
+        out: dict[tuple[str, str], list[CheckResult]] = {}
         for r in self.results:
-            out.setdefault(r.component, []).append(r)
+            out.setdefault((r.kind, r.component), []).append(r)
         return out
 
 
@@ -239,7 +240,7 @@ def run_subjects(subjects: Iterable[Subject], *, checks: Iterable[str] | None = 
     report = SpecReport()
     started = time.perf_counter()
     for subject in subjects:
-        report.components[subject.name] = {"kind": subject.kind, "plugin": subject.plugin,
+        report.components[(subject.kind, subject.name)] = {"kind": subject.kind, "plugin": subject.plugin,
                                            "properties": sorted(subject.properties),
                                            "implements": sorted(subject.implements)}
         for check in all_checks(subject.kind):

@@ -38,6 +38,6 @@ def report_subset(report, *, kinds=None, checks=None):
 
     keep = [r for r in report.results
             if (kinds is None or r.kind in kinds) and (checks is None or r.check_id in checks)]
-    names = {r.component for r in keep}
-    return SpecReport(results=keep, components={n: i for n, i in report.components.items() if n in names},
+    keys = {(r.kind, r.component) for r in keep}
+    return SpecReport(results=keep, components={k: i for k, i in report.components.items() if k in keys},
                       seconds=sum(r.seconds for r in keep))

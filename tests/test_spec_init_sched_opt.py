@@ -89,7 +89,7 @@ def test_ks_distance_is_the_textbook_statistic():
 
 def test_every_builtin_passes_every_check_of_its_kind(builtin_report):
     assert builtin_report.failures() == []
-    names = {name.split(":")[-1] for name in builtin_report.components}
+    names = {name.split(":")[-1] for _, name in builtin_report.components}
     assert {"xavier", "normalized_xavier", "zeros", "orthogonal", "constant", "reduce_on_plateau", "callable",
             "sequential", "sgd", "adam", "adamw"} <= names
     for r in builtin_report.results:

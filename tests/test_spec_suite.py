@@ -52,6 +52,10 @@ def builtin_report(builtin_spec_report):
 
 def test_every_builtin_passes_every_applicable_check(builtin_report):
     assert builtin_report.failures() == []
+    # names are unique per kind only: 'constant' is a schedule and an initializer, reported apart
+    assert ("schedule", "neuroplug:constant") in builtin_report.components
+    assert ("initializer", "neuroplug:constant") in builtin_report.components
+    assert len(builtin_report.components) == len(npl.get_registry().entries())
     counts = builtin_report.counts()
     assert counts["passed"] > 5 * len(builtin_report.components)
     for r in builtin_report.results:
@@ -60,7 +64,7 @@ def test_every_builtin_passes_every_applicable_check(builtin_report):
 
 
 def test_every_formula_claim_of_a_builtin_is_checked(builtin_report):
-    claims = {(info["kind"], name.split(":")[-1]) for name, info in builtin_report.components.items()
+    claims = {(kind, name.split(":")[-1]) for (kind, name), info in builtin_report.components.items()
               if info["implements"]}
     assert claims >= {("activation", "tanh"), ("activation", "sigmoid"), ("activation", "relu"),
                       ("initializer", "xavier"), ("initializer", "normalized_xavier"), ("loss", "mse"),

@@ -1,0 +1,741 @@
+#!/usr/bin/env python
+"""neuroplug side by side with a hand-written numpy loop, PyTorch and scikit-learn.
+
+One process trains the same multilayer perceptrons on the same data, from the
+same seeds, with each peer, and prints a table per workload: seconds per epoch
+(the median over the timed epochs, after one warm-up epoch), microseconds per
+step, held-out accuracy, and ratios against PyTorch eager CPU, scikit-learn and
+the numpy loop measured in the same run. Then the machine: its float32 GEMM peak,
+the theoretical epoch time ``6 * params * samples / peak``, the BLAS in use; and
+neuroplug's own costs: the peak memory of a training run and the wall time of
+``import neuroplug`` and ``neuroplug list`` as whole processes.
+
+Workloads
+---------
+mnist-mlp
+    60,000 x 784 float32 inputs in [0, 1] (a quarter of them non-zero, like
+    pixels), 10 classes given by a fixed random linear teacher; 784-256-128-10, ReLU, softmax + cross-entropy, plain SGD
+    lr 0.1, batch 128, shuffled every epoch. Compute-bound.
+small-mlp
+    20,000 x 20 float32 in [0, 1], 2 classes from a random 20-16-2 tanh teacher; 20-32-32-2, tanh, batch 32, SGD lr 0.1.
+    Overhead-bound: the Python work per step is what is measured.
+digits
+    The embedded digits with the ``neuroplug train`` defaults: 64-64-10, ReLU,
+    He-uniform, SGD lr 0.5 halved every 10 epochs, batch 16, 30 epochs, 75/25 split.
+
+Peers
+-----
+``numpy``          a careful hand-written numpy loop (preallocated buffers, ``out=``
+                   everywhere, fused softmax/cross-entropy gradient): the yardstick.
+``neuroplug``      ``npl.fit`` with the built-in components.
+``neuroplug+plugin`` the same with the hidden activation replaced by a third-party-style
+                   class registered in-process (``npl.register_activation``), written
+                   the way the README tells a plugin author to (``forward`` + ``derivative``).
+``pytorch``        eager CPU (``torch.set_num_threads(cores)``), ``nn.Sequential``,
+                   ``optim.SGD``, ``CrossEntropyLoss``, batches by index.
+``sklearn``        ``MLPClassifier(solver="sgd", momentum=0, alpha=0)``, one
+                   ``partial_fit`` per epoch (its per-call input validation is included).
+
+numpy, neuroplug and PyTorch start from the same weights and visit the samples in
+the same order; scikit-learn draws its own (same seed). PyTorch, scikit-learn and
+threadpoolctl are optional (``pip install -e ".[bench]"``); a peer that is not
+installed is skipped, and said so.
+
+Usage::
+
+    python benchmarks/compare.py                # the full run (a few minutes on 2 cores)
+    python benchmarks/compare.py --quick        # tiny data, a few seconds (the test suite runs this)
+    python benchmarks/compare.py --workloads small-mlp --peers numpy,neuroplug --epochs 10
+
+To compare against a current numpy, run it with OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE unset if the machine sets them (``env -u OPENBLAS_CORETYPE -u
+OPENBLAS_L2_SIZE python benchmarks/compare.py``); the BLAS line says which
+kernel ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Generator
+
+import numpy as np
+
+ALL_PEERS = ("numpy", "neuroplug", "neuroplug+plugin", "pytorch", "sklearn")
+ALL_WORKLOADS = ("mnist-mlp", "small-mlp", "digits")
+CORES = os.cpu_count() or 1
+
+
+# ----------------------------------------------------------------------------- workloads
+@dataclass
+class Workload:
+    name: str
+    X: np.ndarray            # training inputs, float32, C-contiguous
+    y: np.ndarray            # integer labels
+    X_test: np.ndarray
+    y_test: np.ndarray
+    hidden: tuple[int, ...]
+    activation: str          # "relu" or "tanh"
+    init: str                # neuroplug initializer of every layer
+    batch: int
+    lr: float
+    epochs: int              # total epochs; the first is the warm-up
+    step_size: int | None = None   # halve the rate every step_size epochs (digits)
+    note: str = ""
+
+    @property
+    def n_in(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def n_out(self) -> int:
+        return int(max(self.y.max(), self.y_test.max())) + 1
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.n_in, *self.hidden, self.n_out]
+
+    @property
+    def params(self) -> int:
+        s = self.sizes
+        return sum(s[i] * s[i + 1] + s[i + 1] for i in range(len(s) - 1))
+
+    @property
+    def steps(self) -> int:
+        return -(-self.X.shape[0] // self.batch)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.lr if self.step_size is None else self.lr * 0.5 ** (epoch // self.step_size)
+
+
+def teacher_data(n: int, n_test: int, n_in: int, n_out: int, seed: int, density: float = 1.0,
+                 hidden: int | None = None, chunk: int = 2048):
+    """Inputs in [0, 1] (float32) and labels from a fixed random teacher network.
+
+    Each input is uniform in [0, 1] with probability ``density``, else 0 (sparse,
+    like MNIST's pixels, which keeps SGD at lr 0.1 stable on 784 inputs). The
+    label is the arg-max of a random linear map of the centred input, or of a
+    random ``n_in-hidden-n_out`` tanh network. Generated in place and labelled in
+    chunks, so that the process's peak memory stays close to the data's size.
+    """
+    rng = np.random.default_rng(seed)
+    width = hidden or n_out
+    A = rng.normal(0.0, 2.0 * math.sqrt(12.0 / (n_in * density)), size=(n_in, width)).astype(np.float32)
+    B = rng.normal(0.0, 1.0, size=(hidden, n_out)).astype(np.float32) if hidden else None
+    mean = np.float32(0.5 * density)
+    out = []
+    for rows in (n, n_test):
+        X = np.empty((rows, n_in), dtype=np.float32)
+        y = np.empty(rows, dtype=np.int64)
+        for s in range(0, rows, chunk):
+            x = X[s:s + chunk]
+            x[...] = rng.random(x.shape, dtype=np.float32)
+            if density < 1.0:
+                x *= rng.random(x.shape, dtype=np.float32) < density
+            h = (x - mean) @ A
+            if B is not None:
+                h = np.tanh(h) @ B
+            y[s:s + chunk] = np.argmax(h, axis=1)
+        out += [X, y]
+    return out
+
+
+def make_workload(name: str, quick: bool, epochs: int | None) -> Workload:
+    if name == "mnist-mlp":
+        n, n_test = (600, 200) if quick else (60_000, 10_000)
+        X, y, Xt, yt = teacher_data(n, n_test, 784, 10, seed=1, density=0.25)
+        return Workload(name, X, y, Xt, yt, hidden=(256, 128), activation="relu", init="he_uniform",
+                        batch=128, lr=0.1, epochs=(epochs or (1 if quick else 5)) + 1,
+                        note="compute-bound")
+    if name == "small-mlp":
+        n, n_test = (400, 200) if quick else (20_000, 5_000)
+        X, y, Xt, yt = teacher_data(n, n_test, 20, 2, seed=2, hidden=16)
+        return Workload(name, X, y, Xt, yt, hidden=(32, 32), activation="tanh", init="normalized_xavier",
+                        batch=32, lr=0.1, epochs=(epochs or (1 if quick else 5)) + 1,
+                        note="overhead-bound: Python work per step")
+    if name == "digits":
+        from neuroplug import datasets
+
+        X, y = datasets.load_digits()
+        if quick:
+            X, y = X[:400], y[:400]
+        X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25, seed=0)
+        return Workload(name, np.ascontiguousarray(X_train, dtype=np.float32), y_train,
+                        np.ascontiguousarray(X_test, dtype=np.float32), y_test, hidden=(64,),
+                        activation="relu", init="he_uniform", batch=16, lr=0.5,
+                        epochs=epochs + 1 if epochs else (3 if quick else 30), step_size=10,
+                        note="`neuroplug train` defaults")
+    raise SystemExit(f"unknown workload {name!r}; choose from {', '.join(ALL_WORKLOADS)}")
+
+
+def initial_weights(w: Workload, seed: int = 0) -> list[np.ndarray]:
+    """The starting weights ``[W1, b1, ...]`` (layout (fan_in, fan_out)), from neuroplug's initializer."""
+    import neuroplug as npl
+
+    net = npl.Sequential([npl.Dense(u, activation="identity", init=w.init) for u in w.sizes[1:]],
+                         input_dim=w.n_in, seed=seed)
+    return net.get_weights()
+
+
+def epoch_orders(n: int, epochs: int, seed: int = 0) -> list[np.ndarray]:
+    """The sample order of every epoch, exactly as ``npl.fit(shuffle=True, seed=seed)`` draws it."""
+    rng = np.random.default_rng(seed)
+    order = np.arange(n)
+    orders = []
+    for _ in range(epochs):
+        rng.shuffle(order)
+        orders.append(order.copy())
+    return orders
+
+
+# ----------------------------------------------------------------------------- peers
+@dataclass
+class Result:
+    peer: str
+    label: str
+    times: list[float] = field(default_factory=list)   # seconds of every epoch, warm-up included
+    accuracy: float = float("nan")
+    final_loss: float = float("nan")
+    error: str | None = None
+
+    @property
+    def timed(self) -> list[float]:
+        return self.times[1:] if len(self.times) > 1 else self.times
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.timed) if self.times else float("nan")
+
+
+#: A peer's run: a generator that trains one epoch per ``next()`` (timing it into its
+#: Result) and returns the Result, with the held-out accuracy, when the epochs are done.
+#: The epochs of the peers are interleaved, so that a change in the machine's load
+#: (it is shared) falls on every peer alike.
+Epochs = Generator[None, None, Result]
+
+
+def run_numpy(w: Workload, weights: list[np.ndarray], orders: list[np.ndarray]) -> Epochs:
+    """A careful hand-written numpy loop: the yardstick the targets are stated against."""
+    res = Result("numpy", "numpy (hand-written loop)")
+    dt = np.float32
+    Ws = [p.copy() for p in weights[0::2]]
+    bs = [p.copy() for p in weights[1::2]]
+    L = len(Ws)
+    X, n, B = w.X, w.X.shape[0], w.batch
+    Y = np.zeros((n, w.n_out), dtype=dt)
+    Y[np.arange(n), w.y] = 1
+    relu = w.activation == "relu"
+    eps = np.float32(np.finfo(dt).eps)
+
+    def buffers(m):
+        return dict(x=np.empty((m, w.n_in), dt), y=np.empty((m, w.n_out), dt),
+                    a=[np.empty((m, u), dt) for u in w.sizes[1:]],
+                    d=[np.empty((m, u), dt) for u in w.sizes[1:]],
+                    t=np.empty((m, w.n_out), dt), r=np.empty((m, 1), dt))
+
+    bufs = {m: buffers(m) for m in {B, n - (w.steps - 1) * B}}
+    dWs = [np.empty_like(W) for W in Ws]
+    dbs = [np.empty_like(b) for b in bs]
+    sW = [np.empty_like(W) for W in Ws]
+    sb = [np.empty_like(b) for b in bs]
+    for epoch, order in enumerate(orders):
+        t0 = time.perf_counter()
+        lr = dt(w.lr_at(epoch))
+        total = 0.0
+        for start in range(0, n, B):
+            idx = order[start:start + B]
+            m = idx.shape[0]
+            bb = bufs[m]
+            xb, yb, acts, ds, tmp, rs = bb["x"], bb["y"], bb["a"], bb["d"], bb["t"], bb["r"]
+            np.take(X, idx, axis=0, out=xb, mode="clip")
+            np.take(Y, idx, axis=0, out=yb, mode="clip")
+            a = xb
+            for i in range(L):
+                z = acts[i]
+                np.matmul(a, Ws[i], out=z)
+                z += bs[i]
+                if i < L - 1:
+                    if relu:
+                        np.maximum(z, 0, out=z)
+                    else:
+                        np.tanh(z, out=z)
+                else:  # softmax, in place
+                    np.max(z, axis=1, keepdims=True, out=rs)
+                    z -= rs
+                    np.exp(z, out=z)
+                    np.sum(z, axis=1, keepdims=True, out=rs)
+                    z /= rs
+                a = z
+            p = a
+            np.maximum(p, eps, out=tmp)
+            np.log(tmp, out=tmp)
+            loss = -float(np.vdot(yb, tmp)) / m
+            if not math.isfinite(loss):
+                raise FloatingPointError("the numpy loop diverged")
+            total += loss * m
+            d = ds[L - 1]
+            np.subtract(p, yb, out=d)
+            d *= dt(1.0 / m)
+            for i in range(L - 1, -1, -1):
+                a_prev = acts[i - 1] if i else xb
+                np.matmul(a_prev.T, d, out=dWs[i])
+                np.sum(d, axis=0, out=dbs[i])
+                if i:
+                    g = ds[i - 1]
+                    np.matmul(d, Ws[i].T, out=g)
+                    h = acts[i - 1]
+                    if relu:
+                        g *= h > 0
+                    else:
+                        np.multiply(h, h, out=h)   # the activation is not needed any more
+                        np.subtract(1, h, out=h)
+                        g *= h
+                    d = g
+            for i in range(L):
+                np.multiply(dWs[i], lr, out=sW[i])
+                Ws[i] -= sW[i]
+                np.multiply(dbs[i], lr, out=sb[i])
+                bs[i] -= sb[i]
+        res.times.append(time.perf_counter() - t0)
+        res.final_loss = total / n
+        yield
+    a = w.X_test
+    for i in range(L):
+        a = a @ Ws[i] + bs[i]
+        if i < L - 1:
+            a = np.maximum(a, 0) if relu else np.tanh(a)
+    res.accuracy = float(np.mean(np.argmax(a, axis=1) == w.y_test))
+    return res
+
+
+def _plugin_classes():
+    """Third-party-style activations, written as the README's "Writing a plugin" shows."""
+    import neuroplug as npl
+
+    class BenchReLU(npl.Activation):
+        """ReLU as a plugin author writes it."""
+
+        def forward(self, z, out=None):
+            return np.maximum(z, 0, out=out)
+
+        def derivative(self, z, a):
+            return (z > 0).astype(z.dtype)
+
+    class BenchTanh(npl.Activation):
+        """tanh as a plugin author writes it."""
+
+        def forward(self, z, out=None):
+            return np.tanh(z, out=out)
+
+        def derivative(self, z, a):
+            return 1 - a * a
+
+    return {"relu": ("bench_relu", BenchReLU), "tanh": ("bench_tanh", BenchTanh)}
+
+
+def run_neuroplug(w: Workload, weights: list[np.ndarray], plugin: bool = False) -> Epochs:
+    """``npl.fit``, one epoch per step of the generator.
+
+    fit runs in a thread and a callback holds it at the start of each epoch until
+    the generator is advanced; the epoch is timed from ``on_epoch_begin`` to
+    ``on_epoch_end``, i.e. the whole epoch loop of fit (shuffle and weight snapshot
+    included), without its one-off set-up.
+    """
+    import threading
+
+    import neuroplug as npl
+
+    act = w.activation
+    label = "neuroplug (built-in components)"
+    if plugin:
+        name, cls = _plugin_classes()[act]
+        if npl.get_registry().resolve_or_none("activation", name) is None:
+            npl.register_activation(name)(cls)
+        act = name
+        label = f"neuroplug + plugin {w.activation} (in-process {name})"
+    res = Result("neuroplug+plugin" if plugin else "neuroplug", label)
+    layers = [npl.Dense(u, activation=act, init=w.init) for u in w.hidden]
+    layers.append(npl.Dense(w.n_out, activation="softmax", init=w.init))
+    net = npl.Sequential(layers, input_dim=w.n_in, seed=0)
+    net.set_weights(weights)
+    go, done = threading.Event(), threading.Event()
+    box: dict[str, Any] = {}
+
+    class Stepper(npl.Callback):
+        def on_epoch_begin(self, state):
+            go.wait()
+            go.clear()
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, state):
+            res.times.append(time.perf_counter() - self.t0)
+            done.set()
+
+    schedule = "constant" if w.step_size is None else \
+        {"name": "step_decay", "config": {"step_size": w.step_size, "gamma": 0.5}}
+
+    def train():
+        try:
+            box["history"] = npl.fit(net, w.X, w.y, loss="cross_entropy", optimizer="sgd", lr=w.lr,
+                                     schedule=schedule, epochs=w.epochs, batch_size=w.batch, seed=0,
+                                     callbacks=[Stepper()])
+        except BaseException as exc:  # handed to the generator
+            box["error"] = exc
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=train, name=f"bench-{res.peer}", daemon=True)
+    thread.start()
+    for _ in range(w.epochs):
+        go.set()
+        done.wait()
+        done.clear()
+        if "error" in box:
+            raise box["error"]
+        yield
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    res.final_loss = box["history"]["loss"][-1]
+    res.accuracy = float(np.mean(net.predict_classes(w.X_test) == w.y_test))
+    return res
+
+
+def run_pytorch(w: Workload, weights: list[np.ndarray], orders: list[np.ndarray]) -> Epochs:
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(CORES)
+    torch.manual_seed(0)
+    res = Result("pytorch", f"pytorch {torch.__version__} eager CPU ({torch.get_num_threads()} threads)")
+    mods: list[nn.Module] = []
+    for i in range(len(w.sizes) - 1):
+        lin = nn.Linear(w.sizes[i], w.sizes[i + 1])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(weights[2 * i].T)))
+            lin.bias.copy_(torch.from_numpy(weights[2 * i + 1]))
+        mods.append(lin)
+        if i < len(w.sizes) - 2:
+            mods.append(nn.ReLU() if w.activation == "relu" else nn.Tanh())
+    model = nn.Sequential(*mods)
+    opt = torch.optim.SGD(model.parameters(), lr=w.lr)
+    sched = None if w.step_size is None else torch.optim.lr_scheduler.StepLR(opt, w.step_size, 0.5)
+    loss_fn = nn.CrossEntropyLoss()
+    X = torch.from_numpy(w.X)
+    y = torch.from_numpy(w.y.astype(np.int64))
+    n, B = X.shape[0], w.batch
+    model.train()
+    for order in orders:
+        t0 = time.perf_counter()
+        perm = torch.from_numpy(order)
+        total = 0.0
+        for start in range(0, n, B):
+            idx = perm[start:start + B]
+            xb, yb = X[idx], y[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            total += loss.item() * idx.shape[0]
+        if sched is not None:
+            sched.step()
+        res.times.append(time.perf_counter() - t0)
+        res.final_loss = total / n
+        yield
+    with torch.no_grad():
+        pred = model(torch.from_numpy(w.X_test)).argmax(dim=1).numpy()
+    res.accuracy = float(np.mean(pred == w.y_test))
+    return res
+
+
+def run_sklearn(w: Workload) -> Epochs:
+    import warnings
+
+    import sklearn
+    from sklearn.neural_network import MLPClassifier
+
+    binary = w.n_out == 2
+    res = Result("sklearn", f"scikit-learn {sklearn.__version__} MLPClassifier"
+                 + (" (1 logistic output)" if binary else ""))
+    clf = MLPClassifier(hidden_layer_sizes=w.hidden, activation=w.activation, solver="sgd",
+                        learning_rate_init=w.lr, learning_rate="constant", momentum=0.0,
+                        nesterovs_momentum=False, alpha=0.0, batch_size=w.batch, shuffle=True,
+                        random_state=0)
+    classes = np.arange(w.n_out)
+    for epoch in range(w.epochs):
+        if epoch and w.step_size is not None:
+            clf._optimizer.learning_rate = w.lr_at(epoch)  # StepLR; sklearn has no such schedule
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.partial_fit(w.X, w.y, classes=classes)
+        res.times.append(time.perf_counter() - t0)
+        res.final_loss = float(clf.loss_)
+        yield
+    res.accuracy = float(np.mean(clf.predict(w.X_test) == w.y_test))
+    return res
+
+
+def interleave(runners: dict[str, Callable[[], Epochs]], epochs: int) -> list[Result]:
+    """Run the peers' epochs in turn (epoch 1 of each, then epoch 2 of each, ...).
+
+    The order of the peers rotates from one epoch to the next. A peer that fails
+    is reported with its error; the others go on.
+    """
+    names = list(runners)
+    gens = {p: runners[p]() for p in names}
+    results: dict[str, Result] = {}
+
+    def advance(peer: str) -> None:
+        try:
+            next(gens[peer])
+        except StopIteration as stop:
+            results[peer] = stop.value
+            del gens[peer]
+        except Exception as exc:  # one broken peer must not hide the others
+            results[peer] = Result(peer, peer, error=f"{type(exc).__name__}: {exc}")
+            del gens[peer]
+
+    for epoch in range(epochs):
+        k = epoch % len(names) if names else 0
+        for peer in names[k:] + names[:k]:
+            if peer in gens:
+                advance(peer)
+    for peer in list(gens):  # let each finish: held-out accuracy
+        advance(peer)
+        if peer in gens:
+            results[peer] = Result(peer, peer, error="ran more epochs than asked")
+            gens.pop(peer).close()
+    return [results[p] for p in names]
+
+
+def available(peer: str) -> str | None:
+    """None when the peer can run, else why not."""
+    mod = {"pytorch": "torch", "sklearn": "sklearn"}.get(peer)
+    if mod is None:
+        return None
+    try:
+        __import__(mod)
+    except ImportError:
+        return f"{mod} is not installed (pip install -e \".[bench]\")"
+    return None
+
+
+# ----------------------------------------------------------------------------- machine
+def gemm_peak(n: int, repeats: int = 5) -> float:
+    """float32 ``np.matmul`` of two n x n matrices: best GFLOP/s over ``repeats``."""
+    rng = np.random.default_rng(0)
+    a = rng.random((n, n), dtype=np.float32)
+    b = rng.random((n, n), dtype=np.float32)
+    c = np.empty((n, n), dtype=np.float32)
+    np.matmul(a, b, out=c)
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.matmul(a, b, out=c)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n ** 3 / best / 1e9
+
+
+def blas_info() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl is not installed)"
+    numpy_dir = Path(np.__file__).resolve().parent.parent
+    rows = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    mine = [i for i in rows if str(Path(i["filepath"]).resolve()).startswith(str(numpy_dir))
+            and "numpy" in i["filepath"]] or rows
+    return "; ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture') or '?'} kernel, "
+                     f"{i['num_threads']} threads)" for i in mine) or "none found"
+
+
+def timed_process(cmd: list[str], repeats: int) -> float:
+    """Median wall time (s) of running ``cmd`` to completion, ``repeats`` times."""
+    walls = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        walls.append(time.perf_counter() - t0)
+        if proc.returncode:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return statistics.median(walls)
+
+
+def _maxrss_mb(value: float) -> float:
+    return value / (1024 * 1024) if sys.platform == "darwin" else value / 1024
+
+
+def neuroplug_cmd() -> list[str]:
+    script = Path(sys.executable).with_name("neuroplug")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("neuroplug")
+    return [found] if found else [sys.executable, "-m", "neuroplug"]
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set size (VmHWM: since its exec, not inherited from its parent)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return _maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def memory_child(quick: bool) -> None:
+    """``--memory-child``: train neuroplug on mnist-mlp for one epoch; print what memory it took."""
+    import neuroplug as npl
+
+    npl.Sequential  # noqa: B018 - import the training modules before the baseline reading
+    import neuroplug.training  # noqa: F401
+
+    base = _peak_rss_mb()
+    n = 600 if quick else 60_000
+    X, y, _, _ = teacher_data(n, 1, 784, 10, seed=1, density=0.25)  # the training set only: that is "the data set"
+    data = X.nbytes + y.nbytes
+    after_data = _peak_rss_mb()
+    layers = [npl.Dense(u, activation="relu", init="he_uniform") for u in (256, 128)]
+    layers.append(npl.Dense(10, activation="softmax", init="he_uniform"))
+    net = npl.Sequential(layers, input_dim=784, seed=0)
+    npl.fit(net, X, y, loss="cross_entropy", lr=0.1, epochs=1, batch_size=128, seed=0)
+    print(json.dumps({"data_mb": data / 2 ** 20, "baseline_mb": base, "after_data_mb": after_data,
+                      "peak_mb": _peak_rss_mb()}))
+
+
+# ----------------------------------------------------------------------------- report
+def fmt(x: float, spec: str, na: str = "-") -> str:
+    return na if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def print_workload(w: Workload, results: list[Result], skipped: dict[str, str], peak: float) -> dict:
+    theory = 6.0 * w.params * w.X.shape[0] / (peak * 1e9)
+    timed = max(w.epochs - 1, 1)
+    print(f"\n== {w.name}: {w.X.shape[0]:,} x {w.n_in} train / {w.X_test.shape[0]:,} test, "
+          f"{'-'.join(map(str, w.sizes))} {w.activation}/softmax, {w.params:,} params, batch {w.batch} "
+          f"({w.steps} steps/epoch), SGD lr {w.lr}{'' if w.step_size is None else f' halved every {w.step_size} epochs'}; "
+          f"{w.epochs} epochs, median of the last {timed} ({w.note})")
+    print(f"   theoretical epoch time 6*params*samples/peak = {theory * 1e3:.2f} ms")
+    by = {r.peer: r for r in results if r.error is None}
+    refs = {k: by[k].median for k in ("pytorch", "sklearn", "numpy") if k in by}
+    head = (f"   {'peer':<52} {'s/epoch':>9} {'spread':>7} {'us/step':>9} {'test acc':>9} "
+            f"{'xtorch':>7} {'xsklearn':>8} {'xnumpy':>7} {'xtheory':>8}")
+    print(head)
+    print("   " + "-" * (len(head) - 3))
+    rows = {}
+    for r in results:
+        if r.error is not None:
+            print(f"   {r.label:<52} failed: {r.error}")
+            continue
+        med = r.median
+        spread = (max(r.timed) - min(r.timed)) / med * 100 if len(r.timed) > 1 else 0.0
+        ratio = {k: med / v for k, v in refs.items()}
+        print(f"   {r.label:<52} {med:>9.4f} {spread:>6.0f}% {med / w.steps * 1e6:>9.1f} "
+              f"{r.accuracy * 100:>8.2f}% {fmt(ratio.get('pytorch'), '7.2f'):>7} "
+              f"{fmt(ratio.get('sklearn'), '8.2f'):>8} {fmt(ratio.get('numpy'), '7.2f'):>7} "
+              f"{med / theory:>8.1f}")
+        rows[r.peer] = {"s_per_epoch": med, "us_per_step": med / w.steps * 1e6, "accuracy": r.accuracy,
+                        "epoch_times": r.times, "final_loss": r.final_loss, **{f"x{k}": v for k, v in ratio.items()},
+                        "x_theory": med / theory}
+    for peer, why in skipped.items():
+        print(f"   {peer:<52} skipped: {why}")
+    if "neuroplug" in by and "neuroplug+plugin" in by:
+        a, b = by["neuroplug"].median, by["neuroplug+plugin"].median
+        print(f"   plugin-style {w.activation} vs built-in: {b / a:.3f}x the epoch time "
+              f"({(b - a) / w.steps * 1e6:+.1f} us/step)")
+    return {"theory_s": theory, "params": w.params, "steps": w.steps, "peers": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny data and few epochs (seconds; for tests)")
+    ap.add_argument("--epochs", type=int, help="timed epochs after the warm-up (default 5; digits 29)")
+    ap.add_argument("--workloads", default=",".join(ALL_WORKLOADS), help="comma-separated subset of "
+                    + ", ".join(ALL_WORKLOADS))
+    ap.add_argument("--peers", default=",".join(ALL_PEERS), help="comma-separated subset of " + ", ".join(ALL_PEERS))
+    ap.add_argument("--no-process", action="store_true", help="skip the import/list/memory measurements")
+    ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.memory_child:
+        memory_child(args.quick)
+        return 0
+    peers = [p.strip() for p in args.peers.split(",") if p.strip()]
+    bad = [p for p in peers if p not in ALL_PEERS]
+    if bad:
+        ap.error(f"unknown peers {bad}; choose from {', '.join(ALL_PEERS)}")
+    workloads = [s.strip() for s in args.workloads.split(",") if s.strip()]
+
+    import neuroplug
+
+    print("neuroplug benchmark" + (" (QUICK MODE: tiny data, numbers are not meaningful)" if args.quick else ""))
+    print(f"  python {platform.python_version()}, numpy {np.__version__}, neuroplug {neuroplug.__version__}, "
+          f"{CORES} cores ({platform.processor() or platform.machine()})")
+    print(f"  BLAS: {blas_info()}")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        if os.environ.get(var):
+            print(f"  note: {var}={os.environ[var]} is set")
+    skipped = {p: why for p in peers if (why := available(p))}
+    for p, why in skipped.items():
+        print(f"  skipping {p}: {why}")
+    n = 256 if args.quick else 2048
+    peak = gemm_peak(n, repeats=2 if args.quick else 5)
+    print(f"  GEMM peak: float32 np.matmul {n}^3: {peak:.1f} GFLOP/s")
+    report: dict[str, Any] = {"gemm_gflops": peak, "blas": blas_info(), "cores": CORES, "workloads": {}}
+
+    for name in workloads:
+        w = make_workload(name, args.quick, args.epochs)
+        weights = initial_weights(w)
+        orders = epoch_orders(w.X.shape[0], w.epochs)
+        runners: dict[str, Callable[[], Epochs]] = {
+            "numpy": lambda: run_numpy(w, weights, orders),
+            "neuroplug": lambda: run_neuroplug(w, weights),
+            "neuroplug+plugin": lambda: run_neuroplug(w, weights, plugin=True),
+            "pytorch": lambda: run_pytorch(w, weights, orders),
+            "sklearn": lambda: run_sklearn(w),
+        }
+        results = interleave({p: runners[p] for p in peers if p not in skipped}, w.epochs)
+        report["workloads"][name] = print_workload(w, results, skipped, peak)
+
+    if not args.no_process:
+        print("\n== process costs (whole processes, median wall time)")
+        reps = 1 if args.quick else 7
+        base = timed_process([sys.executable, "-c", "pass"], reps)
+        imp = timed_process([sys.executable, "-c", "import neuroplug"], reps)
+        imp_np = timed_process([sys.executable, "-c", "import neuroplug, numpy"], reps)
+        lst = timed_process(neuroplug_cmd() + ["list"], reps)
+        print(f"   python -c pass                      {base:.3f} s")
+        print(f"   python -c 'import neuroplug'        {imp:.3f} s  (target <= 0.15 s)")
+        print(f"   python -c 'import neuroplug, numpy' {imp_np:.3f} s  (for scale)")
+        print(f"   neuroplug list                      {lst:.3f} s  (target <= 0.5 s)")
+        out = subprocess.run([sys.executable, __file__, "--memory-child"] + (["--quick"] if args.quick else []),
+                             capture_output=True, text=True, check=True)
+        mem = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"   peak memory, neuroplug mnist-mlp 1 epoch: {mem['peak_mb']:.0f} MB peak RSS = "
+              f"{mem['peak_mb'] / mem['data_mb']:.2f}x the data set ({mem['data_mb']:.0f} MB train X + y); "
+              f"interpreter + imports {mem['baseline_mb']:.0f} MB, after generating the data "
+              f"{mem['after_data_mb']:.0f} MB (target <= 2x)")
+        report["process"] = {"python_s": base, "import_s": imp, "list_s": lst, "memory": mem}
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
