@@ -5,7 +5,9 @@ One process trains the same multilayer perceptrons on the same data, from the
 same seeds, with each peer, and prints a table per workload: seconds per epoch
 (the median over the timed epochs, after one warm-up epoch), microseconds per
 step, held-out accuracy, and ratios against PyTorch eager CPU, scikit-learn and
-the numpy loop measured in the same run. Then the machine: its float32 GEMM peak,
+the numpy loop measured in the same run (the peers' epochs are interleaved and
+each ratio is the median of the per-round ratios, which cancels most of the
+drift of a shared machine's load). Then the machine: its float32 GEMM peak,
 the theoretical epoch time ``6 * params * samples / peak``, the BLAS in use; and
 neuroplug's own costs: the peak memory of a training run and the wall time of
 ``import neuroplug`` and ``neuroplug list`` as whole processes.
@@ -14,11 +16,15 @@ Workloads
 ---------
 mnist-mlp
     60,000 x 784 float32 inputs in [0, 1] (a quarter of them non-zero, like
-    pixels), 10 classes given by a fixed random linear teacher; 784-256-128-10, ReLU, softmax + cross-entropy, plain SGD
-    lr 0.1, batch 128, shuffled every epoch. Compute-bound.
+    pixels), 10 classes given by a fixed random linear teacher (with a margin:
+    the 40 % of draws nearest its decision boundaries are left out);
+    784-256-128-10, ReLU, softmax + cross-entropy, plain SGD lr 0.1, batch 128,
+    shuffled every epoch. Compute-bound.
 small-mlp
-    20,000 x 20 float32 in [0, 1], 2 classes from a random 20-16-2 tanh teacher; 20-32-32-2, tanh, batch 32, SGD lr 0.1.
-    Overhead-bound: the Python work per step is what is measured.
+    20,000 x 20 float32 in [0, 1], 2 classes from a random 20-16-2 tanh teacher
+    (the 10 % of draws nearest its boundary left out); 20-32-32-2, tanh,
+    batch 32, SGD lr 0.1. Overhead-bound: the Python work per step is what is
+    measured.
 digits
     The embedded digits with the ``neuroplug train`` defaults: 64-64-10, ReLU,
     He-uniform, SGD lr 0.5 halved every 10 epochs, batch 16, 30 epochs, 75/25 split.
@@ -36,8 +42,9 @@ Peers
 ``sklearn``        ``MLPClassifier(solver="sgd", momentum=0, alpha=0)``, one
                    ``partial_fit`` per epoch (its per-call input validation is included).
 
-numpy, neuroplug and PyTorch start from the same weights and visit the samples in
-the same order; scikit-learn draws its own (same seed). PyTorch, scikit-learn and
+Every peer starts from the same weights (neuroplug's initializer, seed 0); numpy,
+neuroplug and PyTorch also visit the samples in the same order, scikit-learn
+shuffles with its own generator (seed 0). PyTorch, scikit-learn and
 threadpoolctl are optional (``pip install -e ".[bench]"``); a peer that is not
 installed is skipped, and said so.
 
@@ -119,13 +126,17 @@ class Workload:
 
 
 def teacher_data(n: int, n_test: int, n_in: int, n_out: int, seed: int, density: float = 1.0,
-                 hidden: int | None = None, chunk: int = 2048):
+                 hidden: int | None = None, keep: float = 1.0, chunk: int = 2048):
     """Inputs in [0, 1] (float32) and labels from a fixed random teacher network.
 
     Each input is uniform in [0, 1] with probability ``density``, else 0 (sparse,
     like MNIST's pixels, which keeps SGD at lr 0.1 stable on 784 inputs). The
     label is the arg-max of a random linear map of the centred input, or of a
-    random ``n_in-hidden-n_out`` tanh network. Generated in place and labelled in
+    random ``n_in-hidden-n_out`` tanh network. Only the fraction ``keep`` of the
+    drawn inputs farthest from the teacher's decision boundaries (by the gap between
+    its two largest outputs) is kept, so that the task has a margin, like real
+    data: the held-out accuracy after a few epochs is then stable from one run (one
+    shuffling) to the next, and comparable between peers. Generated in place, in
     chunks, so that the process's peak memory stays close to the data's size.
     """
     rng = np.random.default_rng(seed)
@@ -133,33 +144,48 @@ def teacher_data(n: int, n_test: int, n_in: int, n_out: int, seed: int, density:
     A = rng.normal(0.0, 2.0 * math.sqrt(12.0 / (n_in * density)), size=(n_in, width)).astype(np.float32)
     B = rng.normal(0.0, 1.0, size=(hidden, n_out)).astype(np.float32) if hidden else None
     mean = np.float32(0.5 * density)
-    out = []
+
+    def draw(rows: int) -> np.ndarray:
+        x = rng.random((rows, n_in), dtype=np.float32)
+        if density < 1.0:
+            x *= rng.random(x.shape, dtype=np.float32) < density
+        return x
+
+    def logits(x: np.ndarray) -> np.ndarray:
+        h = (x - mean) @ A
+        return np.tanh(h) @ B if B is not None else h
+
+    def gap(out: np.ndarray) -> np.ndarray:
+        top = np.partition(out, out.shape[1] - 2, axis=1)
+        return top[:, -1] - top[:, -2]
+
+    threshold = float(np.quantile(gap(logits(draw(4096))), 1.0 - keep)) if keep < 1.0 else -np.inf
+    result = []
     for rows in (n, n_test):
         X = np.empty((rows, n_in), dtype=np.float32)
         y = np.empty(rows, dtype=np.int64)
-        for s in range(0, rows, chunk):
-            x = X[s:s + chunk]
-            x[...] = rng.random(x.shape, dtype=np.float32)
-            if density < 1.0:
-                x *= rng.random(x.shape, dtype=np.float32) < density
-            h = (x - mean) @ A
-            if B is not None:
-                h = np.tanh(h) @ B
-            y[s:s + chunk] = np.argmax(h, axis=1)
-        out += [X, y]
-    return out
+        filled = 0
+        while filled < rows:
+            x = draw(chunk)
+            out = logits(x)
+            ok = np.flatnonzero(gap(out) > threshold)[:rows - filled]
+            X[filled:filled + ok.size] = x[ok]
+            y[filled:filled + ok.size] = np.argmax(out[ok], axis=1)
+            filled += ok.size
+        result += [X, y]
+    return result
 
 
 def make_workload(name: str, quick: bool, epochs: int | None) -> Workload:
     if name == "mnist-mlp":
         n, n_test = (600, 200) if quick else (60_000, 10_000)
-        X, y, Xt, yt = teacher_data(n, n_test, 784, 10, seed=1, density=0.25)
+        X, y, Xt, yt = teacher_data(n, n_test, 784, 10, seed=1, density=0.25, keep=0.6)
         return Workload(name, X, y, Xt, yt, hidden=(256, 128), activation="relu", init="he_uniform",
                         batch=128, lr=0.1, epochs=(epochs or (1 if quick else 5)) + 1,
                         note="compute-bound")
     if name == "small-mlp":
         n, n_test = (400, 200) if quick else (20_000, 5_000)
-        X, y, Xt, yt = teacher_data(n, n_test, 20, 2, seed=2, hidden=16)
+        X, y, Xt, yt = teacher_data(n, n_test, 20, 2, seed=2, hidden=16, keep=0.9)
         return Workload(name, X, y, Xt, yt, hidden=(32, 32), activation="tanh", init="normalized_xavier",
                         batch=32, lr=0.1, epochs=(epochs or (1 if quick else 5)) + 1,
                         note="overhead-bound: Python work per step")
@@ -458,7 +484,15 @@ def run_pytorch(w: Workload, weights: list[np.ndarray], orders: list[np.ndarray]
     return res
 
 
-def run_sklearn(w: Workload) -> Epochs:
+def run_sklearn(w: Workload, weights: list[np.ndarray]) -> Epochs:
+    """``MLPClassifier`` from the same starting weights, one ``partial_fit`` per epoch.
+
+    scikit-learn has no way to pass initial weights: one ``partial_fit`` on the first
+    batch sets the model up (outside the timing), then the weights are overwritten in
+    place with the common ones (plain SGD keeps no state that this step could leave
+    behind). With two classes scikit-learn has one logistic output; it gets the
+    difference of the two softmax columns, which computes the same function.
+    """
     import warnings
 
     import sklearn
@@ -472,6 +506,14 @@ def run_sklearn(w: Workload) -> Epochs:
                         nesterovs_momentum=False, alpha=0.0, batch_size=w.batch, shuffle=True,
                         random_state=0)
     classes = np.arange(w.n_out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.partial_fit(w.X[:w.batch], w.y[:w.batch], classes=classes)
+    for i, (W, b) in enumerate(zip(weights[0::2], weights[1::2])):
+        if binary and i == len(w.hidden):
+            W, b = W[:, 1:] - W[:, :1], b[1:] - b[:1]
+        clf.coefs_[i][...] = W
+        clf.intercepts_[i][...] = b
     for epoch in range(w.epochs):
         if epoch and w.step_size is not None:
             clf._optimizer.learning_rate = w.lr_at(epoch)  # StepLR; sklearn has no such schedule
@@ -486,11 +528,14 @@ def run_sklearn(w: Workload) -> Epochs:
     return res
 
 
-def interleave(runners: dict[str, Callable[[], Epochs]], epochs: int) -> list[Result]:
+def interleave(runners: dict[str, Callable[[], Epochs]], epochs: int, gap: float = 0.0) -> list[Result]:
     """Run the peers' epochs in turn (epoch 1 of each, then epoch 2 of each, ...).
 
-    The order of the peers rotates from one epoch to the next. A peer that fails
-    is reported with its error; the others go on.
+    The order of the peers rotates from one epoch to the next. Before each epoch the
+    process sleeps ``gap`` seconds, so that the worker threads of the previous peer's
+    libraries (OpenBLAS, OpenMP), which spin for a while after their last task,
+    are asleep and do not compete with the next peer for the cores. A peer that
+    fails is reported with its error; the others go on.
     """
     names = list(runners)
     gens = {p: runners[p]() for p in names}
@@ -510,6 +555,8 @@ def interleave(runners: dict[str, Callable[[], Epochs]], epochs: int) -> list[Re
         k = epoch % len(names) if names else 0
         for peer in names[k:] + names[:k]:
             if peer in gens:
+                if gap:
+                    time.sleep(gap)
                 advance(peer)
     for peer in list(gens):  # let each finish: held-out accuracy
         advance(peer)
@@ -545,6 +592,21 @@ def gemm_peak(n: int, repeats: int = 5) -> float:
         np.matmul(a, b, out=c)
         best = min(best, time.perf_counter() - t0)
     return 2.0 * n ** 3 / best / 1e9
+
+
+def cpu_busy(seconds: float = 1.0) -> float | None:
+    """Fraction of the CPU time in use (by anything) over ``seconds``, from /proc/stat (Linux)."""
+    def snap():
+        with open("/proc/stat") as fh:
+            v = [int(x) for x in fh.readline().split()[1:]]
+        return v[3] + v[4], sum(v)
+    try:
+        idle0, total0 = snap()
+        time.sleep(seconds)
+        idle1, total1 = snap()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1.0 - (idle1 - idle0) / max(total1 - total0, 1)
 
 
 def blas_info() -> str:
@@ -607,7 +669,7 @@ def memory_child(quick: bool) -> None:
 
     base = _peak_rss_mb()
     n = 600 if quick else 60_000
-    X, y, _, _ = teacher_data(n, 1, 784, 10, seed=1, density=0.25)  # the training set only: that is "the data set"
+    X, y, _, _ = teacher_data(n, 1, 784, 10, seed=1, density=0.25, keep=0.6)  # the training set only: that is "the data set"
     data = X.nbytes + y.nbytes
     after_data = _peak_rss_mb()
     layers = [npl.Dense(u, activation="relu", init="he_uniform") for u in (256, 128)]
@@ -623,16 +685,29 @@ def fmt(x: float, spec: str, na: str = "-") -> str:
     return na if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
+def paired_ratio(a: Result, b: Result) -> float:
+    """Median over the timed epochs of ``a``'s epoch time over ``b``'s *in the same round*.
+
+    The peers' epochs are interleaved, so epoch k of every peer ran within a few
+    seconds: pairing them cancels the slow changes of a shared machine's load,
+    which a ratio of the two medians would not.
+    """
+    pairs = [x / y for x, y in zip(a.timed, b.timed) if y > 0]
+    return statistics.median(pairs) if pairs else float("nan")
+
+
 def print_workload(w: Workload, results: list[Result], skipped: dict[str, str], peak: float) -> dict:
     theory = 6.0 * w.params * w.X.shape[0] / (peak * 1e9)
     timed = max(w.epochs - 1, 1)
+    decay = "" if w.step_size is None else f" halved every {w.step_size} epochs"
     print(f"\n== {w.name}: {w.X.shape[0]:,} x {w.n_in} train / {w.X_test.shape[0]:,} test, "
           f"{'-'.join(map(str, w.sizes))} {w.activation}/softmax, {w.params:,} params, batch {w.batch} "
-          f"({w.steps} steps/epoch), SGD lr {w.lr}{'' if w.step_size is None else f' halved every {w.step_size} epochs'}; "
-          f"{w.epochs} epochs, median of the last {timed} ({w.note})")
-    print(f"   theoretical epoch time 6*params*samples/peak = {theory * 1e3:.2f} ms")
+          f"({w.steps} steps/epoch), SGD lr {w.lr}{decay}; {w.epochs} epochs: 1 warm-up + {timed} timed "
+          f"({w.note})")
+    print(f"   theoretical epoch time 6*params*samples/peak = {theory * 1e3:.2f} ms; s/epoch = median of the "
+          f"timed epochs; xPEER = median of the per-round ratios (the peers' epochs are interleaved)")
     by = {r.peer: r for r in results if r.error is None}
-    refs = {k: by[k].median for k in ("pytorch", "sklearn", "numpy") if k in by}
+    refs = {k: by[k] for k in ("pytorch", "sklearn", "numpy") if k in by}
     head = (f"   {'peer':<52} {'s/epoch':>9} {'spread':>7} {'us/step':>9} {'test acc':>9} "
             f"{'xtorch':>7} {'xsklearn':>8} {'xnumpy':>7} {'xtheory':>8}")
     print(head)
@@ -644,20 +719,22 @@ def print_workload(w: Workload, results: list[Result], skipped: dict[str, str], 
             continue
         med = r.median
         spread = (max(r.timed) - min(r.timed)) / med * 100 if len(r.timed) > 1 else 0.0
-        ratio = {k: med / v for k, v in refs.items()}
+        ratio = {k: paired_ratio(r, ref) for k, ref in refs.items()}
         print(f"   {r.label:<52} {med:>9.4f} {spread:>6.0f}% {med / w.steps * 1e6:>9.1f} "
               f"{r.accuracy * 100:>8.2f}% {fmt(ratio.get('pytorch'), '7.2f'):>7} "
               f"{fmt(ratio.get('sklearn'), '8.2f'):>8} {fmt(ratio.get('numpy'), '7.2f'):>7} "
               f"{med / theory:>8.1f}")
         rows[r.peer] = {"s_per_epoch": med, "us_per_step": med / w.steps * 1e6, "accuracy": r.accuracy,
-                        "epoch_times": r.times, "final_loss": r.final_loss, **{f"x{k}": v for k, v in ratio.items()},
-                        "x_theory": med / theory}
+                        "epoch_times": r.times, "final_loss": r.final_loss,
+                        **{f"x{k}": v for k, v in ratio.items()}, "x_theory": med / theory}
     for peer, why in skipped.items():
         print(f"   {peer:<52} skipped: {why}")
+    print("   spread = (slowest - fastest timed epoch) / median: the noise of the measurement")
     if "neuroplug" in by and "neuroplug+plugin" in by:
-        a, b = by["neuroplug"].median, by["neuroplug+plugin"].median
-        print(f"   plugin-style {w.activation} vs built-in: {b / a:.3f}x the epoch time "
-              f"({(b - a) / w.steps * 1e6:+.1f} us/step)")
+        a, b = by["neuroplug"], by["neuroplug+plugin"]
+        ratio = paired_ratio(b, a)
+        print(f"   plugin-style {w.activation} vs built-in: {ratio:.3f}x the epoch time "
+              f"({(ratio - 1) * a.median / w.steps * 1e6:+.1f} us/step)")
     return {"theory_s": theory, "params": w.params, "steps": w.steps, "peers": rows}
 
 
@@ -669,10 +746,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workloads", default=",".join(ALL_WORKLOADS), help="comma-separated subset of "
                     + ", ".join(ALL_WORKLOADS))
     ap.add_argument("--peers", default=",".join(ALL_PEERS), help="comma-separated subset of " + ", ".join(ALL_PEERS))
+    ap.add_argument("--gap", type=float, default=None, help="seconds of sleep before each peer's epoch "
+                    "(default 0.1, quick 0): lets the previous peer's BLAS/OpenMP threads go idle")
     ap.add_argument("--no-process", action="store_true", help="skip the import/list/memory measurements")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.gap is None:
+        args.gap = 0.0 if args.quick else 0.1
     if args.memory_child:
         memory_child(args.quick)
         return 0
@@ -694,9 +775,13 @@ def main(argv: list[str] | None = None) -> int:
     skipped = {p: why for p in peers if (why := available(p))}
     for p, why in skipped.items():
         print(f"  skipping {p}: {why}")
-    n = 256 if args.quick else 2048
-    peak = gemm_peak(n, repeats=2 if args.quick else 5)
-    print(f"  GEMM peak: float32 np.matmul {n}^3: {peak:.1f} GFLOP/s")
+    busy = cpu_busy()
+    if busy is not None:
+        print(f"  CPU busy before the run: {busy * 100:.0f} % of {CORES} cores"
+              + (" -- the machine is not idle: multi-threaded peers suffer most" if busy > 0.1 else ""))
+    n, reps = (256, 2) if args.quick else (2048, 10)
+    peak = gemm_peak(n, repeats=reps)
+    print(f"  GEMM peak: float32 np.matmul {n}^3: {peak:.1f} GFLOP/s (best of {reps})")
     report: dict[str, Any] = {"gemm_gflops": peak, "blas": blas_info(), "cores": CORES, "workloads": {}}
 
     for name in workloads:
@@ -708,11 +793,15 @@ def main(argv: list[str] | None = None) -> int:
             "neuroplug": lambda: run_neuroplug(w, weights),
             "neuroplug+plugin": lambda: run_neuroplug(w, weights, plugin=True),
             "pytorch": lambda: run_pytorch(w, weights, orders),
-            "sklearn": lambda: run_sklearn(w),
+            "sklearn": lambda: run_sklearn(w, weights),
         }
-        results = interleave({p: runners[p] for p in peers if p not in skipped}, w.epochs)
+        results = interleave({p: runners[p] for p in peers if p not in skipped}, w.epochs, args.gap)
         report["workloads"][name] = print_workload(w, results, skipped, peak)
 
+    if not args.quick:
+        again = gemm_peak(n, repeats=reps)
+        print(f"\n  GEMM peak again at the end: {again:.1f} GFLOP/s (the tables used {peak:.1f})")
+        report["gemm_gflops_end"] = again
     if not args.no_process:
         print("\n== process costs (whole processes, median wall time)")
         reps = 1 if args.quick else 7

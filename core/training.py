@@ -12,6 +12,7 @@ optimizer's; with plain SGD one step moves every weight by exactly
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -292,7 +293,10 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
     ybuf = {s: np.empty((s,) + Y.shape[1:], dtype=Y.dtype) for s in sizes}
     loss_forward, opt_step = loss_fn.forward, opt.step
     fused_gradient, loss_gradient = (loss_fn.fused_gradient, None) if fused else (None, loss_fn.gradient)
-    take, argmax, greater = np.take, np.argmax, np.greater
+    # the methods themselves, without np.take's Python wrapper
+    x_take = Xt.take
+    y_take = Y.take if isinstance(Y, np.ndarray) else functools.partial(np.take, Y)
+    greater = np.greater
     isfinite = math.isfinite
     # predicted classes of the epoch, compared with the labels once per epoch
     pred = np.empty(n, dtype=np.intp) if classify else None
@@ -322,8 +326,8 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
                 idx = order[start:start + batch_size]
                 m = idx.shape[0]
                 plan, yb = plans[m], ybuf[m]
-                take(Xt, idx, axis=0, out=plan.x, mode="clip")
-                take(Y, idx, axis=0, out=yb, mode="clip")
+                x_take(idx, 0, plan.x, "clip")
+                y_take(idx, 0, yb, "clip")
                 if batch_unit:
                     lr_now = _lr(sched, step, lr, epoch, step)
                 out = plan.forward()
@@ -339,7 +343,7 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
                     if single_output:
                         greater(out[:, 0], 0.5, out=pred[start:start + m])
                     else:
-                        argmax(out, axis=1, out=pred[start:start + m])
+                        out.argmax(1, pred[start:start + m])
                 if fused_gradient is not None:
                     plan.backward(fused_gradient(out, yb))
                 else:  # the chain rule through the output activation

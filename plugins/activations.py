@@ -189,6 +189,8 @@ class Tanh(Activation):
 
     def backward(self, z, a, grad, out=None):
         """Return ``grad * (1 - a^2)`` (the default's arithmetic, with one temporary instead of two)."""
+        if type(self).derivative is not Tanh.derivative:  # a subclass with its own derivative
+            return super().backward(z, a, grad, out)
         d = a * a
         d = np.subtract(1.0, d, out=d) if type(d) is np.ndarray else 1.0 - d
         return np.multiply(grad, d, out=out)
@@ -214,6 +216,8 @@ class ReLU(Activation):
 
     def backward(self, z, a, grad, out=None):
         """Return ``grad * [z > 0]`` (the mask multiplies as 0/1 without being converted first)."""
+        if type(self).derivative is not ReLU.derivative:  # a subclass with its own derivative
+            return super().backward(z, a, grad, out)
         return np.multiply(grad, np.greater(z, 0), out=out)
 
 

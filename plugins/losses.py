@@ -496,6 +496,14 @@ class CrossEntropy(_ReducedLoss):
             return shifted
         return np.log(np.maximum(y_pred, _clip_eps(y_pred.dtype)))
 
+    #: False in a subclass that overrides a helper of the general code (then always used).
+    _fast_paths = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        helpers = ("_targets", "_log_p", "_softmax_grad", "_reduce", "_scale", "_check_labels")
+        cls._fast_paths = cls._fast_paths and not any(name in cls.__dict__ for name in helpers)
+
     def _plain(self, y_pred: Any, y_true: Any) -> bool:
         """True for the training loop's case: probabilities and dense targets of one float dtype and
         shape ``(N, C)``, no weight, smoothing or logits, "mean" reduction.
@@ -503,7 +511,8 @@ class CrossEntropy(_ReducedLoss):
         The fast paths below then compute exactly what the general code computes
         (the same operations in the same order), without its validation and set-up.
         """
-        return (type(y_pred) is np.ndarray and type(y_true) is np.ndarray and y_pred.ndim == 2
+        return (self._fast_paths and type(y_pred) is np.ndarray and type(y_true) is np.ndarray
+                and y_pred.ndim == 2
                 and y_pred.shape == y_true.shape and y_pred.dtype == y_true.dtype
                 and y_pred.dtype.kind == "f" and self.reduction == "mean" and not self.from_logits
                 and self.weight is None and self.label_smoothing == 0.0 and y_pred.shape[0] > 0)
