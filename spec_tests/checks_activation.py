@@ -16,12 +16,11 @@ wrong behaviour (say, mutating ``z``) fails the check about it and no other.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Callable
 
 import numpy as np
 
-from .framework import (Subject, assert_close, away_from_kinks, central_difference, fail, rebuild_from_config, skip,
+from .framework import (catching_warnings, Subject, assert_close, away_from_kinks, central_difference, fail, rebuild_from_config, skip,
                         spec_check)
 
 __all__: list[str] = []
@@ -116,17 +115,6 @@ def _first_difference(found: np.ndarray, expected: np.ndarray, z: np.ndarray) ->
     i = np.unravel_index(int(np.argmax(diff)), diff.shape)
     where = f"input {float(z[i]):.17g} (index {tuple(int(k) for k in i)})" if z.shape == found.shape else None
     return {"expected": f"{expected[i]!r}", "found": f"{found[i]!r}", "where": where}
-
-
-def _catching_warnings(what: str, fix: str, call: Callable[[], Any]) -> Any:
-    """Run ``call``; turn any warning into a failure naming ``what`` (with ``fix``)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = call()
-    if caught:
-        w = caught[0]
-        fail(f"{what} emitted {w.category.__name__}: {w.message}. {fix}")
-    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,13 +337,13 @@ def check_act_finite_large(subject: Subject) -> None:
     for dtype in (np.float32, np.float64):
         z = _large_grid(dtype)
         name = np.dtype(dtype).name
-        a = _catching_warnings(f"forward(z) on {name} inputs with |z| up to 1e4", fix, lambda: _forward(act, z))
+        a = catching_warnings(f"forward(z) on {name} inputs with |z| up to 1e4", fix, lambda: _forward(act, z))
         outs = [("forward(z)", a)]
         if _has_derivative(act, z, np.asarray(a)):
-            outs.append(("derivative(z, a)", _catching_warnings(
+            outs.append(("derivative(z, a)", catching_warnings(
                 f"derivative(z, a) on {name} inputs with |z| up to 1e4", fix, lambda: _derivative(act, z, a))))
         ones = np.ones_like(z)
-        outs.append(("backward(z, a, 1)", _catching_warnings(
+        outs.append(("backward(z, a, 1)", catching_warnings(
             f"backward(z, a, grad) on {name} inputs with |z| up to 1e4", fix, lambda: _backward(act, z, a, ones))))
         for what, out in outs:
             out = np.asarray(out, dtype=np.float64)
@@ -728,6 +716,6 @@ def check_chain_rule_act(subject: Subject) -> None:
         finally:
             p[...] = orig
         assert_close(g, num, rtol=1e-6, atol=floor, what=f"dL/d{name} by backpropagation", inputs=orig,
-                     fix=f"backpropagation through this activation is wrong: check backward() (phi'(z) times grad, "
-                         f"including backward(z, a, grad, out=grad), which the network uses) and that forward/"
-                         f"backward keep no state between layers")
+                     fix="backpropagation through this activation is wrong: check backward() (phi'(z) times grad, "
+                         "including backward(z, a, grad, out=grad), which the network uses) and that forward/"
+                         "backward keep no state between layers")

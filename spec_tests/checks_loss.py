@@ -33,12 +33,11 @@ accepts any ``(N, C)`` array).
 from __future__ import annotations
 
 import math
-import warnings
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .framework import (Subject, assert_close, away_from_kinks, central_difference, fail, rebuild_from_config,
+from .framework import (catching_warnings, Subject, assert_close, away_from_kinks, central_difference, fail, rebuild_from_config,
                         signature_params, skip,
                         spec_check)
 
@@ -145,16 +144,6 @@ def _reduction_param(subject: Subject) -> bool:
 def _with_reduction(subject: Subject, reduction: str) -> Any:
     """A fresh instance with ``reduction`` when the component has that parameter, else the default instance."""
     return subject.new(reduction=reduction) if _reduction_param(subject) else subject.new()
-
-
-def _catching_warnings(what: str, fix: str, call: Callable[[], Any]) -> Any:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = call()
-    if caught:
-        w = caught[0]
-        fail(f"{what} emitted {w.category.__name__}: {w.message}. {fix}")
-    return result
 
 
 def _same(found: Any, expected: Any) -> bool:
@@ -382,7 +371,7 @@ def check_loss_finite_large(subject: Subject) -> None:
         if _link(loss):
             calls.append(("fused_gradient", loss.fused_gradient))
         for method_name, method in calls:
-            out = _catching_warnings(f"{method_name}() on {name} {what}", fix,
+            out = catching_warnings(f"{method_name}() on {name} {what}", fix,
                                      lambda: method(y_pred.copy(), _copy(y)))
             out = np.asarray(out, dtype=np.float64)
             if not np.all(np.isfinite(out)):

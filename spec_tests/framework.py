@@ -35,6 +35,7 @@ __all__ = [
     "central_difference",
     "away_from_kinks",
     "rebuild_from_config",
+    "catching_warnings",
     "KINDS",
     "LAYERS",
 ]
@@ -296,6 +297,19 @@ def away_from_kinks(z: np.ndarray, kinks: tuple[float, ...], margin: float = 1e-
         near = np.abs(z - k) < margin
         z[near] = k + np.where(z[near] >= k, margin, -margin)
     return z
+
+
+def catching_warnings(what: str, fix: str, call: Callable[[], Any]) -> Any:
+    """Run ``call``; turn the first warning it emits into a failure naming ``what`` (with ``fix``)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = call()
+    if caught:
+        w = caught[0]
+        fail(f"{what} emitted {w.category.__name__}: {w.message}. {fix}")
+    return result
 
 
 def rebuild_from_config(subject: "Subject", component: Any) -> tuple[Any, str]:
