@@ -65,6 +65,9 @@ _LAZY = {
     "EarlyStopping": "training",
     "save": "serialization",
     "load": "serialization",
+    "Checkpoint": "checkpoint",
+    "Checkpointing": "checkpoint",
+    "load_checkpoint": "checkpoint",
     # errors
     "NeuroplugError": "errors",
     "InputError": "errors",
@@ -75,11 +78,13 @@ _LAZY = {
     "DuplicateComponentError": "errors",
     "PluginError": "errors",
     "ComponentError": "errors",
+    "NonFiniteError": "errors",
     "DivergenceError": "errors",
     "ModelFileError": "errors",
+    "TrainingInterrupted": "errors",
 }
 _SUBMODULES = {"datasets", "errors", "validation", "base", "types", "hookspecs", "registry",
-               "layers", "network", "training", "serialization", "testing", "cli", "spec", "docs_gen"}
+               "layers", "network", "training", "serialization", "checkpoint", "testing", "cli", "spec", "docs_gen"}
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

@@ -54,6 +54,23 @@ def _layers(text: str) -> list[int]:
     return sizes
 
 
+_DEFAULT_CHECKPOINT = "neuroplug-train.ckpt.npz"
+#: Integer targets are class labels; more classes than this is almost surely a regression target.
+_MAX_CLASSES = 10_000
+
+
+def _every(text: str) -> Any:
+    if text == "epoch":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of steps >= 1 or 'epoch', got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``neuroplug`` command (used by the docs' CLI reference)."""
     parser = argparse.ArgumentParser(
@@ -116,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a component parameter, e.g. -P schedule.step_size=5 -P optimizer.momentum=0.9 "
                         "(repeatable; KIND is activation, init, loss, schedule or optimizer)")
     t.add_argument("--save", metavar="PATH", help="save the trained model (.npz, no pickle)")
+    t.add_argument("--checkpoint", metavar="PATH", default=None,
+                   help="write checkpoints (the whole training state, atomically) to PATH; without it, "
+                        f"Ctrl-C still writes one, to {_DEFAULT_CHECKPOINT}")
+    t.add_argument("--checkpoint-every", type=_every, default="epoch", metavar="N|epoch",
+                   help="write a checkpoint every N optimizer steps, or after every epoch (default)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint if it exists (the other options must be those of the "
+                        "run that wrote it; --epochs may be larger); the result is bit-identical to an "
+                        "uninterrupted run")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -224,6 +250,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .network import Sequential
     from .registry import create
     from .serialization import save
+    from .checkpoint import Checkpointing, load_checkpoint
+    from .errors import TrainingInterrupted
     from .training import fit
 
     if args.data:
@@ -242,6 +270,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     n_out = int(y.max()) + 1 if classify else (1 if y.ndim == 1 else y.shape[1])
     if classify and n_out < 2:
         raise InputError(f"the target has a single class ({int(y.max())}); need at least two")
+    if classify and int(y.min()) < 0:
+        raise InputError(f"the target holds the class label {int(y.min())}; integer targets are class labels "
+                         f"0, 1, ..., so write a regression target as floats (e.g. -1.0)")
+    if classify and n_out > _MAX_CLASSES:
+        raise InputError(f"the target's largest class label is {n_out - 1}, which would need {n_out} outputs "
+                         f"(at most {_MAX_CLASSES}); write a regression target as floats (e.g. 3.0)")
     out_act = args.output_activation or ("softmax" if classify else "identity")
     loss = args.loss or ("cross_entropy" if classify else "mse")
 
@@ -256,14 +290,34 @@ def _cmd_train(args: argparse.Namespace) -> int:
           f"{net.count_params()} parameters")
     print(f"training: loss {loss}, optimizer {args.optimizer}, lr {args.lr}, schedule {args.schedule}, "
           f"{args.epochs} epochs, batch {args.batch_size}, seed {args.seed}")
+    import os
+
+    path = args.checkpoint or _DEFAULT_CHECKPOINT
+    policy = Checkpointing(path, every=args.checkpoint_every if args.checkpoint else None)
+    resume: Any = False
+    if args.resume:
+        if os.path.exists(path):
+            resume = load_checkpoint(path)
+            print(f"resuming from {path}: {resume!r}")
+        else:
+            print(f"no checkpoint at {path}: starting from the beginning")
     started = time.perf_counter()
-    history = fit(
-        net, X_train, y_train,
-        loss=create("loss", loss, **params.get("loss", {})),
-        optimizer=create("optimizer", args.optimizer, **params.get("optimizer", {})),
-        schedule=create("schedule", args.schedule, **params.get("schedule", {})),
-        lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-        validation_data=(X_test, y_test), progress=not args.no_progress)
+    try:
+        history = fit(
+            net, X_train, y_train,
+            loss=create("loss", loss, **params.get("loss", {})),
+            optimizer=create("optimizer", args.optimizer, **params.get("optimizer", {})),
+            schedule=create("schedule", args.schedule, **params.get("schedule", {})),
+            lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+            validation_data=(X_test, y_test), progress=not args.no_progress, checkpoint=policy, resume=resume)
+    except TrainingInterrupted as exc:
+        print(f"neuroplug train: {exc}", file=sys.stderr)
+        if exc.path:
+            import shlex
+
+            again = shlex.join(["neuroplug", *(a for a in args.argv if a != "--resume"), "--resume"])
+            print(f"neuroplug train: to continue, run: {again}", file=sys.stderr)
+        return 130
     elapsed = time.perf_counter() - started
     logs = {k: v[-1] for k, v in history.history.items()}
     print(f"final training loss {logs['loss']:.4f}, held-out loss {logs['val_loss']:.4f}")
@@ -285,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     handler = {"list": _cmd_list, "plugins": _cmd_plugins, "train": _cmd_train, "spec": _cmd_spec,
                "docs": _cmd_docs}[args.command]
     try:

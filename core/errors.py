@@ -13,8 +13,15 @@ neuroplug::
     ├── DuplicateComponentError(ValueError)
     ├── PluginError(RuntimeError)         a plugin failed (raised in strict mode)
     ├── ComponentError(RuntimeError)      a component raised inside ``fit``
-    ├── DivergenceError(FloatingPointError)  a non-finite loss or gradient
-    └── ModelFileError(ValueError)        a model file is invalid or unsafe
+    ├── NonFiniteError(FloatingPointError)   a computation produced inf or NaN
+    │   └── DivergenceError               training produced a non-finite loss,
+    │                                     gradient or weight
+    └── ModelFileError(ValueError)        a model or checkpoint file is invalid or unsafe
+
+    TrainingInterrupted(KeyboardInterrupt)  Ctrl-C stopped ``fit`` cleanly; it
+                                          carries the checkpoint (deliberately not
+                                          a NeuroplugError: ``except Exception``
+                                          must not swallow Ctrl-C)
 """
 
 from __future__ import annotations
@@ -29,8 +36,10 @@ __all__ = [
     "DuplicateComponentError",
     "PluginError",
     "ComponentError",
+    "NonFiniteError",
     "DivergenceError",
     "ModelFileError",
+    "TrainingInterrupted",
 ]
 
 
@@ -77,9 +86,52 @@ class ComponentError(NeuroplugError, RuntimeError):
     """A component raised an exception while it was being used."""
 
 
-class DivergenceError(NeuroplugError, FloatingPointError):
-    """Training produced a non-finite loss or gradient."""
+class NonFiniteError(NeuroplugError, FloatingPointError):
+    """A computation on finite inputs produced ``inf`` or ``NaN`` (e.g. an overflow)."""
+
+
+class DivergenceError(NonFiniteError):
+    """Training produced a non-finite loss, gradient or weight.
+
+    :func:`~neuroplug.fit` restores the weights (and the optimizer state) to the
+    last finite state before raising. The attributes say where it happened.
+
+    Attributes
+    ----------
+    epoch, step, batch : int or None
+        The epoch, the global step and the batch within the epoch of the failing step.
+    lr : float or None
+        The learning rate of that step.
+    where : str or None
+        What first held a non-finite value, e.g. ``"the output of layer 1 (activation 'exp')"``.
+    """
+
+    def __init__(self, message: str, *, epoch: int | None = None, step: int | None = None,
+                 batch: int | None = None, lr: float | None = None, where: str | None = None) -> None:
+        super().__init__(message)
+        self.epoch, self.step, self.batch, self.lr, self.where = epoch, step, batch, lr, where
 
 
 class ModelFileError(NeuroplugError, ValueError):
-    """A saved model file is truncated, corrupted, unsafe or refers to missing components."""
+    """A saved model or checkpoint file is truncated, corrupted, unsafe or refers to missing components."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped :func:`~neuroplug.fit` between two steps.
+
+    A ``KeyboardInterrupt``, so scripts stop as they would on Ctrl-C, but raised
+    only after the network, the optimizer and the counters are in a consistent
+    state and (with ``checkpoint=``) a checkpoint has been written.
+
+    Attributes
+    ----------
+    checkpoint : Checkpoint
+        The full training state at the interruption (in memory); pass it to
+        ``fit(..., resume=...)`` or call its ``save(path)``.
+    path : str or None
+        Where the checkpoint was written, if ``fit`` had a checkpoint path.
+    """
+
+    def __init__(self, message: str, checkpoint: object = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.checkpoint, self.path = checkpoint, path

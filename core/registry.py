@@ -10,7 +10,11 @@ a plugin that fails (import error, a hook that raises, invalid registrations, an
 unknown ``neuroplug_*`` hook) is unregistered, reported once with a
 :class:`PluginWarning`, listed as ``failed`` by ``neuroplug list``, and everything
 else keeps working. ``NEUROPLUG_STRICT_PLUGINS=1`` makes such a failure a
-:class:`~neuroplug.errors.PluginError` instead.
+:class:`~neuroplug.errors.PluginError` instead. So is a plugin that calls
+``sys.exit()`` while it is imported or from a hook, an entry point that resolves to
+None or to a module another entry point already loaded, and a plugin that uses the
+registry while the registry is loading it (e.g. ``@register_activation`` at the top
+of a plugin module, which would otherwise start a second load from inside the first).
 
 Environment variables (read when the registry first loads):
 
@@ -54,7 +58,9 @@ from .errors import (
     ComponentNotFoundError,
     ConfigError,
     DuplicateComponentError,
+    InputError,
     PluginError,
+    ShapeError,
 )
 from .types import REGISTRATION_TYPES, ComponentRegistration
 
@@ -241,6 +247,8 @@ class Registry:
         self._environ = os.environ if environ is None else environ
         self._state: _State | None = None
         self._lock = threading.RLock()
+        # True while this registry imports its plugins (in the thread holding the lock)
+        self._loading = False
         self._pm = _PluginManager(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
 
@@ -250,13 +258,21 @@ class Registry:
         if state is None:
             with self._lock:
                 if self._state is None:
+                    if self._loading:  # a plugin uses the registry from its import or a hook
+                        raise PluginError(
+                            "the neuroplug registry was used while it was loading its plugins: a plugin "
+                            "must not call neuroplug.create, register, register_<kind> or get_registry "
+                            "when it is imported or from its hooks; return registrations from the hooks")
                     fresh = _State()
+                    self._loading = True
                     try:
                         self._load_entry_points(fresh)
                     except BaseException:  # strict mode: leave nothing half-loaded
                         for plugin in list(self._pm.get_plugins()):
                             self._pm.unregister(plugin)
                         raise
+                    finally:
+                        self._loading = False
                     self._state = fresh  # published only once complete
                 state = self._state
         return state
@@ -304,12 +320,14 @@ class Registry:
         try:
             try:
                 plugin = load()
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit() in a plugin must not end the program
                 raise _PluginFailure("import", exc) from exc
+            if plugin is None:
+                raise _PluginFailure("validate", f"the entry point {info.value or info.name!r} resolved to None, "
+                                                 f"not a module or object with neuroplug_* hooks")
             entries = self._collect(plugin, info)
         except _PluginFailure as failure:
-            if plugin is not None and self._pm.is_registered(plugin):
-                self._pm.unregister(plugin)
+            self._forget(plugin, info)
             failed = _replace(info, status="failed", phase=failure.phase, error=failure.text)
             state.plugins.append(failed)
             self._report(failed)
@@ -319,9 +337,18 @@ class Registry:
             self._add(state, entry)
         return info
 
+    def _forget(self, plugin: Any, info: PluginInfo) -> None:
+        """Unregister ``plugin`` from pluggy if it was registered as ``info`` (and not as another plugin)."""
+        if plugin is not None and self._pm.get_plugin(info.label) is plugin:
+            self._pm.unregister(name=info.label)
+
     def _collect(self, plugin: Any, info: PluginInfo) -> list[Entry]:
+        if plugin is not None and self._pm.is_registered(plugin):
+            # e.g. two entry points naming one module: pluggy would refuse it with a long message
+            raise _PluginFailure("validate", f"{plugin!r} is already loaded as the plugin "
+                                             f"{self._pm.get_name(plugin)!r}; one object can be one plugin only")
         try:
-            self._pm.register(plugin, name=f"{info.distribution}:{info.name}")
+            self._pm.register(plugin, name=info.label)
             self._pm.check_pending()
         except Exception as exc:
             raise _PluginFailure("validate", exc) from exc
@@ -335,7 +362,7 @@ class Registry:
                 try:
                     result = impl.function()
                     items = [] if result is None else list(result)
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:
                     raise _PluginFailure("hook", exc) from exc
                 expected = REGISTRATION_TYPES[kind]
                 for item in items:
@@ -519,7 +546,13 @@ class Registry:
                 f"a {kind} must be given as a name, a {{'name', 'config'}} dict or a "
                 f"{interface.__name__} instance; got {spec!r} of type {type(spec).__name__}")
         _check_params(factory, params, label)
-        component = factory(**params)
+        try:
+            component = factory(**params)
+        except (ConfigError, InputError) as exc:
+            if type(exc) in _PREFIXABLE and not str(exc).startswith(label):
+                # "gamma must be > 0, got -1" -> "schedule 'step_decay' (from neuroplug): gamma must be ..."
+                raise type(exc)(f"{label}: {exc}").with_traceback(exc.__traceback__) from None
+            raise
         if not isinstance(component, interface):
             raise ConfigError(f"{label}: the factory returned {component!r}, not a {interface.__name__}")
         return component
@@ -596,8 +629,7 @@ class Registry:
             try:
                 entries = self._collect(obj, info)
             except _PluginFailure as failure:
-                if self._pm.is_registered(obj):
-                    self._pm.unregister(obj)
+                self._forget(obj, info)
                 raise PluginError(f"plugin {plugin_name!r} is invalid ({failure.phase}): {failure.text}") from None
             try:
                 for entry in entries:
@@ -647,6 +679,10 @@ class Registry:
             else:
                 state.names[kind].pop(n, None)
 
+
+#: Errors of a component's constructor that :meth:`Registry.create` prefixes with the component's
+#: name (exactly these classes: subclasses may carry attributes a new instance would lose).
+_PREFIXABLE = (ConfigError, InputError, ShapeError)
 
 #: The plugin record of components registered one by one with :func:`register`.
 _IN_PROCESS = PluginInfo(name="<in-process>", distribution=LOCAL_DISTRIBUTION)

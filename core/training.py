@@ -12,14 +12,19 @@ optimizer's; with plain SGD one step moves every weight by exactly
 
 from __future__ import annotations
 
+import copy
 import functools
+import hashlib
 import math
+import os
+import signal
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
 
-from .errors import ComponentError, ConfigError, DivergenceError, InputError, ShapeError
+from .errors import ComponentError, ConfigError, DivergenceError, InputError, NeuroplugError, ShapeError
 from .network import Sequential
 from .registry import create
 from .validation import check_bool, check_choice, check_number
@@ -89,6 +94,17 @@ class Callback:
     def on_train_end(self, state: TrainingState) -> None:
         """Called once after training ends (normally or by ``stop``)."""
 
+    def get_state(self) -> dict[str, Any]:
+        """The callback's mutable state, for checkpoints: numbers, strings, None and arrays.
+
+        Called at each checkpoint; :meth:`set_state` gets it back, after
+        :meth:`on_train_begin`, when ``fit`` resumes. Default: nothing to save.
+        """
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a state returned by :meth:`get_state` (see there)."""
+
 
 class EarlyStopping(Callback):
     """Stop when a monitored metric has not improved for ``patience`` epochs.
@@ -143,11 +159,28 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self._weights is not None:
             state.network.set_weights(self._weights)
 
+    def get_state(self) -> dict[str, Any]:
+        """``best``, ``wait``, ``best_epoch``, ``stopped_epoch`` and the best weights ``weights.<i>``."""
+        state: dict[str, Any] = {"best": self._best, "wait": self._wait, "best_epoch": self.best_epoch,
+                                 "stopped_epoch": self.stopped_epoch}
+        for i, w in enumerate(self._weights or ()):
+            state[f"weights.{i}"] = w.copy()
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a state returned by :meth:`get_state`."""
+        self._best = float(state["best"])
+        self._wait = int(state["wait"])
+        self.best_epoch = None if state["best_epoch"] is None else int(state["best_epoch"])
+        self.stopped_epoch = None if state["stopped_epoch"] is None else int(state["stopped_epoch"])
+        count = sum(1 for key in state if key.startswith("weights."))
+        self._weights = [np.array(state[f"weights.{i}"]) for i in range(count)] or None
+
 
 def _as_data(X: Any, y: Any, net: Sequential, what: str) -> tuple[np.ndarray, np.ndarray]:
     prefix = "" if what == "training" else "validation "
-    X = np.asarray(X)
-    y = np.asarray(y)
+    X = _rectangular(X, f"{prefix}X")
+    y = _rectangular(y, f"{prefix}y")
     for name, arr in (("X", X), ("y", y)):
         if arr.dtype == object or np.issubdtype(arr.dtype, np.complexfloating) \
                 or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
@@ -156,7 +189,10 @@ def _as_data(X: Any, y: Any, net: Sequential, what: str) -> tuple[np.ndarray, np
         raise ShapeError(f"{prefix}X must be 2-D (samples x features); got shape {X.shape}")
     if X.shape[0] == 0:
         raise InputError(f"{prefix}X is empty (shape {X.shape})")
-    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+    if y.ndim not in (1, 2):
+        raise ShapeError(f"{prefix}y must be 1-D (class labels or targets) or 2-D (N x outputs); "
+                         f"got shape {y.shape}")
+    if y.shape[0] != X.shape[0]:
         raise ShapeError(f"{prefix}y must have one row per sample of X ({X.shape[0]}); got shape {y.shape}")
     if X.shape[1] != net.input_dim:
         raise ShapeError(f"{prefix}X has {X.shape[1]} features but the network's input_dim is {net.input_dim}")
@@ -168,7 +204,24 @@ def _as_data(X: Any, y: Any, net: Sequential, what: str) -> tuple[np.ndarray, np
             bad = np.argwhere(~np.isfinite(arr))[0]
             raise InputError(f"{prefix}{name} holds a non-finite value {arr[tuple(bad)]} at index "
                              f"{tuple(int(i) for i in bad)}")
+    limit = float(np.finfo(net.dtype).max)
+    if np.issubdtype(X.dtype, np.floating) and X.dtype.itemsize > net.dtype.itemsize and X.size \
+            and max(-float(X.min()), float(X.max())) > limit:
+        bad = np.argwhere(np.abs(X) > limit)[0]
+        raise InputError(f"{prefix}X holds {X[tuple(bad)]:g} at index {tuple(int(i) for i in bad)}, which is "
+                         f"inf in the network's dtype {net.dtype.name} (largest {limit:g})")
     return X, y
+
+
+def _rectangular(value: Any, name: str) -> np.ndarray:
+    """``np.asarray(value)``, with a clear error for ragged nested lists."""
+    try:
+        return np.asarray(value)
+    except ValueError:
+        rows = [np.shape(row) for row in value] if hasattr(value, "__iter__") else []
+        odd = next((i for i, shape in enumerate(rows) if shape != rows[0]), None)
+        detail = f": row {odd} has shape {rows[odd]}, row 0 has {rows[0]}" if odd is not None else ""
+        raise InputError(f"{name} must be a rectangular array (every row the same length){detail}") from None
 
 
 def _is_classification(y: np.ndarray, net: Sequential) -> bool:
@@ -202,10 +255,54 @@ def _failing_component(exc: BaseException) -> str | None:
     return f"{found.kind} {type(found).__name__}"
 
 
+#: The most learning rates tabulated before training (beyond, they are computed per step).
+_MAX_LR_TABLE = 1_000_000
+
+
+def _data_fingerprint(*arrays: np.ndarray | None) -> str:
+    """A short hash of the arrays' dtypes, shapes and bytes (to refuse resuming on other data)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        if a is None:
+            h.update(b"none")
+            continue
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.view(np.uint8).reshape(-1) if a.size else b"")
+    return h.hexdigest()
+
+
+def _describe_or_class(component: Any) -> dict[str, Any] | None:
+    """``describe(component)``, or its class name for components that cannot be saved by name."""
+    from .registry import describe
+
+    if not getattr(component, "serializable", True):
+        return None
+    try:
+        return describe(component)
+    except ConfigError:
+        cls = type(component)
+        return {"kind": component.kind, "class": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def _all_finite(arrays: list[np.ndarray]) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+def _shared_base(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """The one buffer that holds exactly ``arrays`` back to back, if there is one."""
+    base = arrays[0].base if arrays else None
+    if base is None or not all(a.base is base for a in arrays) or base.ndim != 1 \
+            or base.size != sum(a.size for a in arrays):
+        return None
+    return base
+
+
 def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: Any = "sgd",
         lr: float = 0.01, schedule: Any = "constant", epochs: int = 10, batch_size: int = 32,
         shuffle: bool = True, seed: Any = None, validation_data: tuple[Any, Any] | None = None,
-        callbacks: Iterable[Callback] = (), progress: bool = False) -> History:
+        callbacks: Iterable[Callback] = (), progress: bool = False, checkpoint: Any = None,
+        resume: Any = False) -> History:
     """Train ``network`` on ``(X, y)`` with mini-batch gradient descent.
 
     Parameters
@@ -235,20 +332,44 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
         E.g. :class:`EarlyStopping`.
     progress : bool
         Show a progress bar (tqdm) over the batches of each epoch.
+    checkpoint : str, path or Checkpointing, optional
+        Where to write checkpoints (the whole training state, atomically): a path
+        means ``Checkpointing(path)``, i.e. after every epoch; see
+        :class:`~neuroplug.checkpoint.Checkpointing` for every N steps and for
+        keeping the best epoch. Ctrl-C then writes one too before stopping.
+    resume : bool, str, path or Checkpoint
+        ``True``: continue from the ``checkpoint`` file if it exists (start afresh
+        otherwise); a path or a :class:`~neuroplug.checkpoint.Checkpoint`: continue
+        from that. The other arguments must be those of the run that wrote it
+        (``epochs`` may be larger); the result is bit-identical to a run that was
+        never interrupted.
 
     Returns
     -------
     History
-        Loss, learning rate and metrics per epoch.
+        Loss, learning rate and metrics per epoch (those before the resume point included).
 
     Raises
     ------
     InputError, ShapeError, ConfigError
         For invalid data or arguments, before any weight changes.
     DivergenceError
-        When the loss becomes non-finite; the weights are restored to the start of
-        that epoch.
+        When the loss, a gradient or a weight becomes non-finite; the weights and
+        the optimizer state are restored to the last finite state (after the last
+        good step) and the error names the step, the epoch, the learning rate and
+        the layer or component that first produced the non-finite value.
+    ComponentError
+        When a component raises; it names the component and its plugin. The weights
+        are restored to the start of the epoch.
+    TrainingInterrupted
+        On Ctrl-C (SIGINT, main thread): training stops after the current step,
+        writes a checkpoint (with ``checkpoint=``) and raises this
+        ``KeyboardInterrupt`` carrying the checkpoint.
+    ModelFileError
+        When the checkpoint to resume from is unreadable.
     """
+    from .checkpoint import Checkpoint, Checkpointing, load_checkpoint
+
     if not isinstance(network, Sequential):
         raise InputError(f"network must be a neuroplug.Sequential, got {type(network).__name__}")
     X, y = _as_data(X, y, network, "training")
@@ -257,6 +378,28 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
     check_number("epochs", epochs, low=1, integer=True, error=InputError)
     check_number("batch_size", batch_size, low=1, high=n, integer=True, error=InputError)
     check_bool("shuffle", shuffle, error=InputError)
+    check_bool("progress", progress, error=InputError)
+    policy = checkpoint
+    if policy is not None and not isinstance(policy, Checkpointing):
+        if not isinstance(policy, (str, os.PathLike)):
+            raise InputError(f"checkpoint must be a path or a neuroplug.Checkpointing, got {policy!r}")
+        policy = Checkpointing(policy)
+    source = None
+    if resume is True:
+        if policy is None:
+            raise InputError("resume=True continues from the checkpoint= file: give checkpoint= too "
+                             "(or pass the checkpoint to resume from as resume=PATH)")
+        if os.path.exists(policy.path):
+            source = load_checkpoint(policy.path)
+    elif isinstance(resume, Checkpoint):
+        source = resume
+    elif isinstance(resume, (str, os.PathLike)):
+        source = load_checkpoint(resume)
+    elif resume is not False and resume is not None:
+        raise InputError(f"resume must be True, False, a path or a neuroplug.Checkpoint, got {resume!r}")
+    if not (seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence))
+            or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0)):
+        raise InputError(f"seed must be None, an integer >= 0 or a numpy Generator, got {seed!r}")
     loss_fn = create("loss", loss)
     opt = create("optimizer", optimizer)
     sched = create("schedule", schedule)
@@ -264,81 +407,317 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise InputError(f"callbacks must be neuroplug.Callback instances, got {cb!r}")
-    dtype = network.dtype
-    classify = _is_classification(y, network)
-    labels = y
-    Y = loss_fn.prepare_targets(y, network.output_dim, dtype)
-    Xt = np.ascontiguousarray(X, dtype=dtype)
     val = None
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-            raise InputError("validation_data must be a pair (X_val, y_val)")
-        Xv, yv = _as_data(validation_data[0], validation_data[1], network, "validation")
-        val = (np.ascontiguousarray(Xv, dtype=dtype), yv,
-               loss_fn.prepare_targets(yv, network.output_dim, dtype))
-    last = network.layers[-1].activation
-    fused = last.link is not None and getattr(loss_fn, "link", None) == last.link
-    params = network.parameters()
-    grads = network.gradients()
-    opt.setup(params)
-    batch_unit = getattr(sched, "unit", "epoch") == "batch"
-    steps_per_epoch = -(-n // batch_size)
-    rng = np.random.default_rng(seed)
-    order = np.arange(n)
-    # Everything the step needs is resolved here, once: per batch size (full batches
-    # and the possibly smaller last one) a training plan, whose input buffer receives
-    # the batch, and a target buffer; the bound methods of the components.
-    sizes = {batch_size, n - (steps_per_epoch - 1) * batch_size}
-    plans = {s: network._train_plan(s) for s in sizes}
-    ybuf = {s: np.empty((s,) + Y.shape[1:], dtype=Y.dtype) for s in sizes}
-    loss_forward, opt_step = loss_fn.forward, opt.step
-    fused_gradient, loss_gradient = (loss_fn.fused_gradient, None) if fused else (None, loss_fn.gradient)
-    # the methods themselves, without np.take's Python wrapper
-    x_take = Xt.take
-    y_take = Y.take if isinstance(Y, np.ndarray) else functools.partial(np.take, Y)
-    greater = np.greater
-    isfinite = math.isfinite
-    # predicted classes of the epoch, compared with the labels once per epoch
-    pred = np.empty(n, dtype=np.intp) if classify else None
-    single_output = network.output_dim == 1
-
-    history = History()
-    state = TrainingState(network=network, history=history, epochs=epochs)
-    for cb in callbacks:
-        cb.on_train_begin(state)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs * steps_per_epoch, unit="batch", dynamic_ncols=True, leave=True)
-    step = 0
+            got = (f"a {type(validation_data).__name__} of {len(validation_data)} items"
+                   if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)
+            raise InputError(f"validation_data must be a pair (X_val, y_val); got {got}")
+        val = _as_data(validation_data[0], validation_data[1], network, "validation")
     try:
-        for epoch in range(epochs):
-            state.epoch = epoch
-            for cb in callbacks:
-                cb.on_epoch_begin(state)
-            if shuffle:
-                rng.shuffle(order)
-            snapshot = network.get_weights()
-            lr_now = _lr(sched, epoch, lr, epoch, step)
-            total = 0.0
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
+        run = _Run(network, X, y, loss_fn, opt, sched, float(lr), int(epochs), int(batch_size), shuffle, seed,
+                   val, callbacks, progress, policy)
+    except NeuroplugError:
+        raise
+    except Exception as exc:
+        who = _failing_component(exc)
+        if who is None:
+            raise
+        raise ComponentError(f"{who} raised before training: {type(exc).__name__}: {exc}") from exc
+    if source is not None:
+        run.restore(source)
+    elif policy is not None:
+        run.capture()._to_archive()  # a state that cannot be stored fails now, not after an epoch
+    return run.train()
+
+
+class _Run:
+    """One call of :func:`fit`: every component and buffer resolved once, and the counters.
+
+    The batches of an epoch run in :meth:`_steps`, whose loop holds only local
+    names. The state between two steps -- weights, optimizer and schedule state,
+    RNG, the epoch's sample order, counters, history, callback states -- is what
+    a :class:`~neuroplug.checkpoint.Checkpoint` captures, so a run can be stopped
+    after any step and continued bit-identically.
+    """
+
+    def __init__(self, network: Sequential, X: np.ndarray, y: np.ndarray, loss_fn: Any, opt: Any, sched: Any,
+                 lr: float, epochs: int, batch_size: int, shuffle: bool, seed: Any,
+                 val: tuple[np.ndarray, np.ndarray] | None, callbacks: list[Callback], progress: bool,
+                 policy: Any) -> None:
+        self.network, self.loss_fn, self.opt, self.sched = network, loss_fn, opt, sched
+        self.base_lr, self.epochs, self.batch_size, self.shuffle = lr, epochs, batch_size, shuffle
+        self.callbacks, self.progress, self.policy = callbacks, progress, policy
+        dtype = network.dtype
+        self.n = n = X.shape[0]
+        self.classify = _is_classification(y, network)
+        self.labels = y
+        Y = loss_fn.prepare_targets(y, network.output_dim, dtype)
+        Xt = np.ascontiguousarray(X, dtype=dtype)
+        self.val = None
+        if val is not None:
+            Xv, yv = val
+            try:
+                Yv = loss_fn.prepare_targets(yv, network.output_dim, dtype)
+            except (InputError, ShapeError) as exc:
+                raise type(exc)(f"validation {exc}") from None
+            self.val = (np.ascontiguousarray(Xv, dtype=dtype), yv, Yv)
+        last = network.layers[-1].activation
+        self.fused = last.link is not None and getattr(loss_fn, "link", None) == last.link
+        self.params = network.parameters()
+        self.grads = network.gradients()
+        self.param_flat = _shared_base(self.params)
+        self.grad_flat = _shared_base(self.grads)
+        self.batch_unit = getattr(sched, "unit", "epoch") == "batch"
+        self.steps_per_epoch = -(-n // batch_size)
+        # A stateless schedule is tabulated now: a rate that is NaN or negative is then an
+        # error before any weight or optimizer state changes, and a step reads its rate from a list.
+        self.lr_table: list[float] | None = None
+        count = epochs * self.steps_per_epoch if self.batch_unit else epochs
+        if not getattr(sched, "stateful", False) and count <= _MAX_LR_TABLE:
+            self.lr_table = [_lr(sched, t, lr, t if not self.batch_unit else t // self.steps_per_epoch,
+                                 t if self.batch_unit else t * self.steps_per_epoch) for t in range(count)]
+        opt.setup(self.params)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.order = np.arange(n)
+        # Everything the step needs is resolved here, once: per batch size (full batches
+        # and the possibly smaller last one) a training plan, whose input buffer receives
+        # the batch, and a target buffer; the bound methods of the components.
+        sizes = {batch_size, n - (self.steps_per_epoch - 1) * batch_size}
+        self.plans = {s: network._train_plan(s) for s in sizes}
+        self.ybuf = {s: np.empty((s,) + Y.shape[1:], dtype=Y.dtype) for s in sizes}
+        self.Xt, self.Y = Xt, Y
+        # the methods themselves, without np.take's Python wrapper
+        self.x_take = Xt.take
+        self.y_take = Y.take if isinstance(Y, np.ndarray) else functools.partial(np.take, Y)
+        # predicted classes of the epoch, compared with the labels once per epoch
+        self.pred = np.empty(n, dtype=np.intp) if self.classify else None
+        # counters: the epoch in progress, the batches of it done, the optimizer steps done
+        self.epoch = self.batch = self.step = 0
+        self.shuffled = False
+        self.total = 0.0
+        self.lr_now = lr
+        self.finished = False
+        self.history = History()
+        self.state = TrainingState(network=network, history=self.history, epochs=epochs)
+        self.flag = [False]
+        self.every = policy.every if policy is not None and isinstance(policy.every, int) else 0
+        self.fit_config: dict[str, Any] | None = None
+        self.restored: Any = None
+        self.best: float | None = None
+        self.bar: Any = None
+
+    # ------------------------------------------------------------------ configuration
+    def config(self) -> dict[str, Any]:
+        """What a checkpoint records of the arguments, to refuse resuming a different run."""
+        if self.fit_config is None:
+            seed = self.seed
+            self.fit_config = {
+                "loss": _describe_or_class(self.loss_fn),
+                "optimizer": _describe_or_class(self.opt),
+                "schedule": _describe_or_class(self.sched),
+                "lr": self.base_lr, "epochs": self.epochs, "batch_size": self.batch_size,
+                "shuffle": self.shuffle,
+                "seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None,
+                "samples": self.n,
+                "data": _data_fingerprint(self.Xt, self.labels),
+                "validation": None if self.val is None else _data_fingerprint(self.val[0], self.val[1]),
+                "callbacks": [type(cb).__name__ for cb in self.callbacks],
+            }
+        return self.fit_config
+
+    # ------------------------------------------------------------------ checkpoints
+    def capture(self) -> Any:
+        """The training state now (between two steps) as a Checkpoint."""
+        from .checkpoint import Checkpoint
+
+        try:
+            network_config = self.network.get_config()
+        except ConfigError:
+            network_config = None
+        return Checkpoint(
+            network_config=network_config, weights=self.network.get_weights(), fit_config=dict(self.config()),
+            epoch=self.epoch, batch=self.batch, step=self.step, shuffled=self.shuffled, lr=self.lr_now,
+            epoch_loss=self.total, stopped=self.state.stop,
+            rng_state=copy.deepcopy(self.rng.bit_generator.state), order=self.order.copy(),
+            pred=self.pred.copy() if self.pred is not None and self.batch else None,
+            optimizer_state=copy.deepcopy(self.opt.get_state()), schedule_state=copy.deepcopy(self.sched.get_state()),
+            callback_states=[{"type": type(cb).__name__, "state": copy.deepcopy(cb.get_state())}
+                             for cb in self.callbacks],
+            history={k: list(v) for k, v in self.history.history.items()}, history_epochs=list(self.history.epoch),
+            best=self.best)
+
+    def _write(self, path: str) -> None:
+        self.capture().save(path)
+
+    def _checkpoint_now(self) -> bool:
+        """Write the periodic checkpoint; False (and nothing written) when a weight is non-finite."""
+        if not _all_finite(self.params):
+            return False
+        self._write(self.policy.path)
+        return True
+
+    def restore(self, ckpt: Any) -> None:
+        """Continue from ``ckpt``: every check first, then the state is applied."""
+        from .checkpoint import check_resumable
+
+        check_resumable(ckpt, self)
+        net = self.network
+        net.set_weights(ckpt.weights)
+        try:
+            self.opt.set_state(copy.deepcopy(ckpt.optimizer_state))
+            self.sched.set_state(copy.deepcopy(ckpt.schedule_state))
+        except (NeuroplugError, TypeError, ValueError, KeyError) as exc:
+            raise ConfigError(f"resume: the checkpoint's optimizer or schedule state does not fit the "
+                              f"components given to fit ({type(exc).__name__}: {exc})") from None
+        self.rng.bit_generator.state = copy.deepcopy(ckpt.rng_state)
+        self.order[...] = ckpt.order
+        if ckpt.pred is not None and self.pred is not None:
+            self.pred[...] = ckpt.pred
+        self.epoch, self.batch, self.step, self.shuffled = ckpt.epoch, ckpt.batch, ckpt.step, ckpt.shuffled
+        self.lr_now, self.total, self.best = ckpt.lr, ckpt.epoch_loss, ckpt.best
+        self.state.stop = ckpt.stopped
+        self.finished = ckpt.stopped or self.epoch >= self.epochs
+        for epoch_index in ckpt.history_epochs:
+            self.history.epoch.append(epoch_index)
+        for key, values in ckpt.history.items():
+            self.history.history[key] = list(values)
+        self.restored = ckpt
+
+    # ------------------------------------------------------------------ base state (for recovery)
+    def _mark_base(self) -> None:
+        self._base = (self.network.get_weights(), copy.deepcopy(self.opt.get_state()),
+                      self.batch, self.step, self.total, self.lr_now)
+
+    def _restore_base(self) -> None:
+        weights, opt_state, self.batch, self.step, self.total, self.lr_now = self._base
+        self.network.set_weights(weights)
+        self.opt.set_state(copy.deepcopy(opt_state))
+
+    def _base_label(self) -> str:
+        base_batch = self._base[2]
+        return (f"the start of epoch {self.epoch}" if base_batch == 0
+                else f"the resume point (epoch {self.epoch}, batch {base_batch})")
+
+    # ------------------------------------------------------------------ the loop
+    def train(self) -> History:
+        """Run the epochs; see :func:`fit`."""
+        callbacks, state = self.callbacks, self.state
+        for cb in callbacks:
+            cb.on_train_begin(state)
+        if self.restored is not None:
+            for cb, saved in zip(callbacks, self.restored.callback_states):
+                cb.set_state(copy.deepcopy(saved["state"]))
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.epochs * self.steps_per_epoch, initial=min(self.step, self.epochs *
+                            self.steps_per_epoch), unit="batch", dynamic_ncols=True, leave=True)
+        self.restored_to = ""
+        try:
+            # numpy's overflow warnings are not the report: every non-finite value is
+            # detected and raised as a DivergenceError naming where it came from
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _CatchSigint(self.flag):
+                while not self.finished and self.epoch < self.epochs:
+                    if not self.shuffled:
+                        self._begin_epoch()
+                    self._mark_base()
+                    self._run_batches()
+                    self._end_epoch()
+                    if self.flag[0] and not self.finished:
+                        self._interrupt()
+        except NeuroplugError:
+            raise
+        except Exception as exc:
+            who = _failing_component(exc)
+            if who is None:
+                raise
+            raise ComponentError(f"{who} raised during training (epoch {self.epoch}, step {self.step}): "
+                                 f"{type(exc).__name__}: {exc}{self.restored_to}") from exc
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+        if self.policy is not None and self.policy.every is not None:
+            self._write(self.policy.path)
+        for cb in callbacks:
+            cb.on_train_end(state)
+        return self.history
+
+    def _begin_epoch(self) -> None:
+        self.state.epoch = self.epoch
+        for cb in self.callbacks:
+            cb.on_epoch_begin(self.state)
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+        self.shuffled = True
+        self.total = 0.0
+        if not self.batch_unit:
+            self.lr_now = (self.lr_table[self.epoch] if self.lr_table is not None
+                           else _lr(self.sched, self.epoch, self.base_lr, self.epoch, self.step))
+
+    def _run_batches(self) -> None:
+        flag = self.flag
+        try:
+            reason = self._steps()
+        except KeyboardInterrupt:
+            if flag[0]:  # a second Ctrl-C: stop at once; the last checkpoint on disk is intact
+                raise
+            # a KeyboardInterrupt not announced by our handler (another SIGINT handler):
+            # the step it cut short is redone from the epoch's start, then it is a clean stop
+            stop = self.batch
+            self._restore_base()
+            self._steps(stop=stop, replay=True)
+            self._interrupt()
+        except Exception:
+            step = self.step
+            self._restore_base()
+            self.step = step  # the message names the step that failed
+            self.restored_to = f"; the weights were restored to {self._base_label()}"
+            raise
+        if reason == "interrupt":
+            self._interrupt()
+        elif reason is not None:
+            self._diverged(reason)
+
+    def _steps(self, stop: int | None = None, replay: bool = False) -> str | None:
+        """Run the batches ``self.batch .. stop - 1`` of the epoch (default: to its end).
+
+        Returns None, or why it stopped early: ``"loss"`` or ``"gradient"`` (non-finite,
+        at batch ``self.batch``, which was not applied), ``"weights"`` (the update of
+        batch ``self.batch`` made a weight non-finite: only checked when ``replay``)
+        or ``"interrupt"`` (Ctrl-C). The counters always describe the completed batches.
+        """
+        n, bs, epoch, base_lr = self.n, self.batch_size, self.epoch, self.base_lr
+        order, plans, ybuf, x_take, y_take = self.order, self.plans, self.ybuf, self.x_take, self.y_take
+        loss_forward, opt_step = self.loss_fn.forward, self.opt.step
+        fused_gradient, loss_gradient = ((self.loss_fn.fused_gradient, None) if self.fused
+                                         else (None, self.loss_fn.gradient))
+        params, grads, gflat = self.params, self.grads, self.grad_flat
+        sched, batch_unit, table = self.sched, self.batch_unit, self.lr_table
+        pred, single_output = self.pred, self.network.output_dim == 1
+        every = 0 if replay else self.every
+        flag = self.flag
+        bar = None if replay else self.bar
+        greater, dot, isfinite = np.greater, np.dot, math.isfinite
+        step, total, lr_now, b = self.step, self.total, self.lr_now, self.batch
+        last = self.steps_per_epoch if stop is None else stop
+        reason = None
+        try:
+            while b < last:
+                start = b * bs
+                idx = order[start:start + bs]
                 m = idx.shape[0]
                 plan, yb = plans[m], ybuf[m]
                 x_take(idx, 0, plan.x, "clip")
                 y_take(idx, 0, yb, "clip")
                 if batch_unit:
-                    lr_now = _lr(sched, step, lr, epoch, step)
+                    lr_now = table[step] if table is not None else _lr(sched, step, base_lr, epoch, step)
                 out = plan.forward()
                 batch_loss = float(loss_forward(out, yb))
                 if not isfinite(batch_loss):
-                    network.set_weights(snapshot)
-                    raise DivergenceError(
-                        f"the loss became {batch_loss} at step {step} (epoch {epoch}, batch "
-                        f"{start // batch_size}) with lr={lr_now:g}; the weights were restored to the "
-                        f"start of epoch {epoch}. Lower lr or check the data and components.")
-                total += batch_loss * m
+                    reason = "loss"
+                    break
                 if pred is not None:
                     if single_output:
                         greater(out[:, 0], 0.5, out=pred[start:start + m])
@@ -348,41 +727,212 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
                     plan.backward(fused_gradient(out, yb))
                 else:  # the chain rule through the output activation
                     plan.backward(plan.last_backward(plan.z_last, out, loss_gradient(out, yb)))
+                # g.g is finite exactly when every gradient is, unless it overflows: then look closer
+                if gflat is None or not isfinite(dot(gflat, gflat)):
+                    if not _all_finite(grads):
+                        reason = "gradient"
+                        break
                 opt_step(params, grads, lr_now)
+                if replay and not _all_finite(params):
+                    reason = "weights"
+                    break
+                total += batch_loss * m
                 step += 1
+                b += 1
                 if bar is not None:
                     bar.update(1)
-            logs = {"loss": total / n, "lr": lr_now}
-            if classify:
-                logs["accuracy"] = int(np.count_nonzero(pred == labels[order])) / n
-            if val is not None:
-                out = network.predict(val[0])
-                logs["val_loss"] = float(loss_fn.forward(out, val[2]))
-                if classify:
-                    logs["val_accuracy"] = _accuracy(out, val[1])
-            if bar is not None:
-                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
-            history._append(epoch, logs)
-            state.logs = logs
-            sched.observe(epoch, logs)
-            for cb in callbacks:
-                cb.on_epoch_end(state)
-            if state.stop:
-                break
-    except (InputError, ConfigError, DivergenceError):
-        raise
-    except Exception as exc:
-        who = _failing_component(exc)
-        if who is None:
-            raise
-        raise ComponentError(f"{who} raised during training (epoch {state.epoch}, step {step}): "
-                             f"{type(exc).__name__}: {exc}") from exc
-    finally:
-        if bar is not None:
-            bar.close()
-    for cb in callbacks:
-        cb.on_train_end(state)
-    return history
+                if every and not step % every:
+                    self.batch, self.step, self.total, self.lr_now = b, step, total, lr_now
+                    if not self._checkpoint_now():
+                        reason = "weights"
+                        break
+                if flag[0]:
+                    reason = "interrupt"
+                    break
+        finally:
+            self.batch, self.step, self.total, self.lr_now = b, step, total, lr_now
+        return reason
+
+    def _end_epoch(self) -> None:
+        network, state = self.network, self.state
+        if not _all_finite(self.params):
+            self._diverged("weights")
+        n = self.n
+        logs = {"loss": self.total / n, "lr": self.lr_now}
+        if self.classify:
+            logs["accuracy"] = int(np.count_nonzero(self.pred == self.labels[self.order])) / n
+        if self.val is not None:
+            out = network.predict(self.val[0])
+            logs["val_loss"] = float(self.loss_fn.forward(out, self.val[2]))
+            if self.classify:
+                logs["val_accuracy"] = _accuracy(out, self.val[1])
+        if self.bar is not None:
+            self.bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+        state.epoch = self.epoch
+        self.history._append(self.epoch, logs)
+        state.logs = logs
+        self.sched.observe(self.epoch, logs)
+        for cb in self.callbacks:
+            cb.on_epoch_end(state)
+        self.epoch += 1
+        self.batch = 0
+        self.shuffled = False
+        self.total = 0.0
+        self.finished = state.stop or self.epoch >= self.epochs
+        policy = self.policy
+        if policy is None:
+            return
+        if policy.keep_best is not None:
+            if policy.keep_best not in logs:
+                raise ConfigError(f"Checkpointing keep_best={policy.keep_best!r} is not among the logged "
+                                  f"metrics {sorted(logs)} (validation metrics need validation_data)")
+            value = logs[policy.keep_best] * policy.sign()
+            if math.isfinite(value) and (self.best is None or value < self.best):
+                self.best = value
+                self._write(policy.best_path)
+        if policy.every == "epoch" and not self.finished:
+            self._write(policy.path)
+
+    # ------------------------------------------------------------------ stopping
+    def _interrupt(self) -> None:
+        """Ctrl-C: write the checkpoint (if a path was given) and raise TrainingInterrupted."""
+        from .errors import TrainingInterrupted
+
+        ckpt = self.capture()
+        path = None
+        where = f"epoch {self.epoch}, batch {self.batch} (step {self.step})"
+        if self.policy is not None and _all_finite(self.params):
+            path = os.fspath(self.policy.path)
+            ckpt.save(path)
+            message = f"training interrupted at {where}; checkpoint saved to {path!r}"
+        else:
+            message = (f"training interrupted at {where}; the state is in this exception's "
+                       f"`checkpoint` (fit(checkpoint=PATH) writes it to disk)")
+        raise TrainingInterrupted(message, checkpoint=ckpt, path=path)
+
+    def _diverged(self, reason: str) -> None:
+        """Put the last finite state back, find what produced the non-finite value, raise."""
+        failing = self.batch
+        if reason == "weights" or not _all_finite(self.params):
+            # a finite step made a weight non-finite (an overflowing update) earlier on:
+            # redo the epoch from its start, checking the weights after every update
+            reached = self.batch
+            self._restore_base()
+            why = self._steps(stop=reached, replay=True)
+            if why == "weights":
+                failing = self.batch
+                self._restore_base()
+                self._steps(stop=failing, replay=True)
+                reason = "update"
+            elif why is not None:
+                failing, reason = self.batch, why
+        lr_now = self._rate_at(failing)
+        where = _diagnose(self, failing, lr_now)
+        step = self.step
+        raise DivergenceError(
+            f"training diverged at step {step} (epoch {self.epoch}, batch {failing}) with lr={lr_now:g}: "
+            f"{where}. The weights and the optimizer state were restored to their last finite values "
+            f"({'before the first step' if step == 0 else f'after step {step - 1}'}). Lower lr, or check "
+            f"the data and the components.",
+            epoch=self.epoch, step=step, batch=failing, lr=lr_now, where=where)
+
+    def _rate_at(self, batch: int) -> float:
+        if not self.batch_unit:
+            return self.lr_now
+        step = self.step
+        return self.lr_table[step] if self.lr_table is not None else _lr(
+            self.sched, step, self.base_lr, self.epoch, step)
+
+
+def _component_label(component: Any) -> str:
+    from .registry import get_registry
+
+    for entry in get_registry().entries(component.kind):
+        if entry.registration.factory is type(component):
+            return f"{component.kind} {entry.qualified_name!r} (plugin {entry.plugin.label})"
+    return f"{component.kind} {type(component).__name__}"
+
+
+def _diagnose(run: _Run, batch: int, lr: float) -> str:
+    """Redo batch ``batch`` layer by layer (weights unchanged) and name the first non-finite value."""
+    net = run.network
+    start = batch * run.batch_size
+    idx = run.order[start:start + run.batch_size]
+    x = np.ascontiguousarray(run.Xt[idx])
+    yb = np.take(run.Y, idx, axis=0)
+    a = x
+    zs, acts = [], []
+    for i, layer in enumerate(net.layers):
+        if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
+            return f"the weights of layers[{i}] are non-finite"
+        z = a @ layer.W
+        if layer.use_bias:
+            z = z + layer.b
+        if not np.isfinite(z).all():
+            return (f"the weighted sum z of layers[{i}] overflowed (largest |input| {np.abs(a).max():.3g}, "
+                    f"largest |weight| {np.abs(layer.W).max():.3g})")
+        a = layer.activation.forward(z.copy())
+        if not np.isfinite(a).all():
+            return f"the output of layers[{i}], {_component_label(layer.activation)}, is non-finite"
+        zs.append(z)
+        acts.append(a)
+    value = float(run.loss_fn.forward(a, yb))
+    if not math.isfinite(value):
+        return f"the {_component_label(run.loss_fn)} is {value}"
+    if run.fused:
+        delta = run.loss_fn.fused_gradient(a, yb)
+        if not np.isfinite(delta).all():
+            return f"the fused gradient of the {_component_label(run.loss_fn)} is non-finite"
+    else:
+        g = run.loss_fn.gradient(a, yb)
+        if not np.isfinite(g).all():
+            return f"the gradient of the {_component_label(run.loss_fn)} is non-finite"
+        last = net.layers[-1].activation
+        delta = last.backward(zs[-1], acts[-1], g.copy())
+        if not np.isfinite(delta).all():
+            return f"the derivative of layers[{len(net.layers) - 1}]: {_component_label(last)} is non-finite"
+    for i in range(len(net.layers) - 1, -1, -1):
+        a_prev = acts[i - 1] if i else x
+        if not np.isfinite(a_prev.T @ delta).all():
+            return f"the weight gradient of layers[{i}] overflowed"
+        if i:
+            grad = delta @ net.layers[i].W.T
+            if not np.isfinite(grad).all():
+                return f"the gradient flowing into layers[{i}] overflowed"
+            act = net.layers[i - 1].activation
+            delta = act.backward(zs[i - 1], acts[i - 1], grad)
+            if not np.isfinite(delta).all():
+                return f"the derivative of layers[{i - 1}]: {_component_label(act)} is non-finite"
+    return (f"the update of the {_component_label(run.opt)} produced a non-finite weight from finite "
+            f"gradients (lr={lr:g})")
+
+
+class _CatchSigint:
+    """While active, Ctrl-C only sets ``flag[0]``: :func:`fit` stops after the current step.
+
+    Installed only in the main thread and only over Python's default handler (a
+    program's own SIGINT handler is left alone). After the first Ctrl-C the
+    previous handler is back, so a second Ctrl-C interrupts at once.
+    """
+
+    def __init__(self, flag: list[bool]) -> None:
+        self.flag = flag
+        self.installed = False
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.flag[0] = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __enter__(self) -> "_CatchSigint":
+        if threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._handler)
+            self.installed = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.installed and signal.getsignal(signal.SIGINT) == self._handler:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _lr(sched: Any, t: int, base_lr: float, epoch: int, step: int) -> float:

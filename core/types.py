@@ -104,9 +104,11 @@ class ComponentRegistration:
     expected_failed_checks: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "aliases", tuple(self.aliases))
-        object.__setattr__(self, "properties", tuple(self.properties))
-        object.__setattr__(self, "implements", tuple(self.implements))
+        # a lone string is kept as it is (tuple("ab") would be the aliases "a" and "b"): problems() reports it
+        for list_field in ("aliases", "properties", "implements"):
+            value = getattr(self, list_field)
+            if not isinstance(value, str):
+                object.__setattr__(self, list_field, tuple(value))
         object.__setattr__(self, "expected_failed_checks", MappingProxyType(dict(self.expected_failed_checks)))
         if self.spec_config is not None:
             object.__setattr__(self, "spec_config", MappingProxyType(dict(self.spec_config)))
@@ -117,7 +119,11 @@ class ComponentRegistration:
 
     def problems(self) -> list[str]:
         """Return what is wrong with this registration (empty when it is valid)."""
-        found = []
+        found = [f"{list_field} of {self.name!r} must be a list of names, got {getattr(self, list_field)!r}"
+                 for list_field in ("aliases", "properties", "implements")
+                 if isinstance(getattr(self, list_field), str)]
+        if found:
+            return found
         for label, value in [("name", self.name), *[("alias", a) for a in self.aliases]]:
             if not isinstance(value, str) or not NAME_PATTERN.match(value):
                 found.append(

@@ -170,6 +170,29 @@ def _misspelled(decorated: bool) -> types.ModuleType:
                          else neuroplug_activation)
 
 
+def _hook_building(**fields: Any):
+    """A hook that builds its registration itself (so a construction error happens in the hook)."""
+    @npl.hookimpl
+    def neuroplug_activations():
+        return [ActivationRegistration(**{"name": "fine", "factory": Double, **fields})]
+
+    return plugin_module(neuroplug_activations=neuroplug_activations)
+
+
+def _generator_raising() -> types.ModuleType:
+    @npl.hookimpl
+    def neuroplug_activations():
+        yield act("first_one")
+        raise RuntimeError("failed half-way")
+
+    return plugin_module(neuroplug_activations=neuroplug_activations)
+
+
+@npl.hookimpl
+def _exiting_hook():
+    raise SystemExit(3)
+
+
 def _hook_with_argument() -> types.ModuleType:
     @npl.hookimpl
     def neuroplug_activations(config):
@@ -203,6 +226,28 @@ BROKEN = {
     "misspelled_hook": (lambda: _misspelled(decorated=True), "validate", "neuroplug_activation"),
     "misspelled_undecorated_hook": (lambda: _misspelled(decorated=False), "validate", "neuroplug_activation"),
     "hook_with_argument": (lambda: _hook_with_argument(), "validate", "config"),
+    # sys.exit() in a plugin (e.g. a script's `sys.exit(main())` without a __main__ guard) must not end the program
+    "import_calls_sys_exit": (lambda: SystemExit(2), "import", "SystemExit: 2"),
+    "hook_calls_sys_exit": (lambda: plugin_module(neuroplug_activations=_exiting_hook), "hook", "SystemExit: 3"),
+    "hook_generator_raises_half_way": (lambda: _generator_raising(), "hook", "RuntimeError: failed half-way"),
+    "hook_returns_a_string": (lambda: plugin_module(neuroplug_activations=_hook_returning("tanh")),
+                              "registration", "returned 't'; expected ActivationRegistration"),
+    "hook_returns_a_dict": (lambda: plugin_module(neuroplug_activations=_hook_returning({"name": "x"})),
+                            "registration", "returned 'name'; expected ActivationRegistration"),
+    "entry_point_resolves_to_None": (lambda: None, "validate", "resolved to None"),
+    # garbage in the fields of a registration
+    "name_not_a_string": (lambda: activations(act(42)), "registration", "name 42 is not a valid component name"),
+    "empty_name": (lambda: activations(act("")), "registration", "name '' is not a valid component name"),
+    "summary_not_a_string": (lambda: activations(act("fine", summary=["a list"])), "registration",
+                             "summary of 'fine' must be a string"),
+    "formula_not_a_string": (lambda: activations(act("fine", formula=3.14)), "registration",
+                             "formula of 'fine' must be a string"),
+    "properties_not_strings": (lambda: activations(act("fine", properties=[1, 2])), "registration",
+                               "properties of 'fine' must hold strings"),
+    "replaces_not_a_name": (lambda: activations(act("fine", replaces=7)), "registration",
+                            "replaces of 'fine' must be a component name"),
+    "parameters_not_a_mapping": (lambda: _hook_building(parameters=5), "hook", "TypeError"),
+    "unknown_registration_field": (lambda: _hook_building(colour="blue"), "hook", "colour"),
 }
 
 
@@ -312,6 +357,255 @@ def test_strict_mode_raises_plugin_error(install):
     install(good_plugin(), bad)
     reg = Registry(environ={"NEUROPLUG_STRICT_PLUGINS": "true", "NEUROPLUG_DISABLED_PLUGINS": "broken"})
     assert by_name(reg)["broken"].status == "disabled"
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_strict_mode_turns_every_kind_of_failure_into_a_plugin_error(install, case):
+    target, phase, fragment = BROKEN[case]
+    install(good_plugin(), FakeEntryPoint("broken", target(), dist="thirdparty-bad", version="6.6.6"))
+    reg = Registry(environ={"NEUROPLUG_STRICT_PLUGINS": "1"})
+    for _ in range(2):  # the same error again: nothing was left half-registered (no "already registered")
+        with pytest.raises(PluginError) as exc_info:
+            reg.resolve("activation", "tanh")
+        message = str(exc_info.value)
+        assert f"'broken' from thirdparty-bad 6.6.6 failed ({phase})" in message, message
+        assert fragment in message and "NEUROPLUG_STRICT_PLUGINS" in message, message
+        assert "\n" not in message
+    assert isinstance(exc_info.value, RuntimeError)
+
+
+# ---------------------------------------------------------------------- more broken plugins
+def test_one_module_under_two_entry_points_is_loaded_once(install):
+    module = activations(act("shared_act", Triple))
+    first, second = FakeEntryPoint("first", module), FakeEntryPoint("second", module)
+    install(first, second)
+    reg = Registry(environ={})
+    with pytest.warns(PluginWarning, match=r"'second' .* failed \(validate\): .* already loaded as the plugin "
+                                           r"'thirdparty:first'; one object can be one plugin only") as record:
+        plugins = by_name(reg)
+    assert len(record) == 1 and len(str(record[0].message)) < 400  # not pluggy's dump of every plugin
+    assert (plugins["first"].status, plugins["second"].status) == ("loaded", "failed")
+    # the failure did not unregister the first one from pluggy, and its component works
+    assert reg._pm.get_plugin("thirdparty:first") is module
+    assert isinstance(reg.create("activation", "shared_act"), Triple)
+
+
+def test_a_plugin_entry_point_naming_a_builtin_module_leaves_the_builtin_alone(install):
+    import neuroplug.plugins.losses as builtin_losses
+
+    install(FakeEntryPoint("impostor", builtin_losses, dist="thirdparty-impostor"))
+    reg = Registry(environ={})
+    with pytest.warns(PluginWarning, match=r"already loaded as the plugin 'neuroplug:losses'"):
+        assert by_name(reg)["impostor"].status == "failed"
+    assert reg._pm.get_plugin("neuroplug:losses") is builtin_losses
+    assert reg.resolve("loss", "mse").plugin.builtin
+
+
+def test_a_plugin_that_uses_the_registry_while_it_loads_is_skipped(install, monkeypatch):
+    """E.g. ``@neuroplug.register_activation`` at the top of a plugin module: it used to recurse into
+    a second load of every plugin, 160 levels deep, with a warning for each built-in at each level."""
+
+    class Reentrant(FakeEntryPoint):
+        def load(self):
+            self.loads += 1
+            npl.register_activation("too_early")(Double)  # the registry being loaded
+            return activations(act("never_seen"))
+
+    bad = Reentrant("eager", None, dist="thirdparty-eager")
+    install(good_plugin(), bad)
+    monkeypatch.setattr(registry_module, "_default", None)
+    with npl.isolated_registry(autoload=True, environ={}) as reg:
+        with pytest.warns(PluginWarning) as record:
+            plugins = by_name(reg)
+        assert len(record) == 1, [str(r.message) for r in record]
+        message = str(record[0].message)
+        assert "'eager' from thirdparty-eager 1.2.3 failed (import): PluginError: the neuroplug registry was " \
+               "used while it was loading its plugins" in message, message
+        assert "return registrations from the hooks" in message
+        assert bad.loads == 1 and plugins["eager"].status == "failed"
+        assert all(p.status == "loaded" for p in plugins.values() if p.name != "eager")
+        assert isinstance(reg.create("activation", "good_act"), Triple)
+        for name in ("too_early", "never_seen"):
+            with pytest.raises(ComponentNotFoundError):
+                reg.resolve("activation", name)
+        # after the load, registering in-process works as usual
+        npl.register_activation("too_early")(Double)
+        assert isinstance(reg.create("activation", "too_early"), Double)
+
+
+def test_a_hook_that_uses_the_registry_is_skipped_and_strict_mode_raises(install, monkeypatch):
+    @npl.hookimpl
+    def neuroplug_activations():
+        npl.create("activation", "tanh")
+        return [act("never_seen")]
+
+    install(FakeEntryPoint("eager", plugin_module(neuroplug_activations=neuroplug_activations)))
+    monkeypatch.setattr(registry_module, "_default", None)
+    with npl.isolated_registry(autoload=True, environ={}) as reg:
+        with pytest.warns(PluginWarning, match=r"failed \(hook\): PluginError: the neuroplug registry was used"):
+            assert by_name(reg)["eager"].status == "failed"
+    with npl.isolated_registry(autoload=True, environ={"NEUROPLUG_STRICT_PLUGINS": "1"}) as reg:
+        with pytest.raises(PluginError, match=r"failed \(hook\): PluginError: the neuroplug registry was used"):
+            reg.plugins()
+
+
+def test_aliases_given_as_one_string_are_refused(install):
+    install(FakeEntryPoint("broken", activations(act("fine", aliases="ab")), dist="thirdparty-bad"))
+    reg = Registry(environ={})
+    with pytest.warns(PluginWarning, match=r"failed \(registration\): .*aliases"):
+        assert by_name(reg)["broken"].status == "failed"
+    assert "a" not in reg.names("activation")
+
+
+# ---------------------------------------------------------------------- components that fail in use
+class CrashingActivation(npl.Activation):
+    def forward(self, z, out=None):
+        raise ZeroDivisionError("activation crashed")
+
+    def derivative(self, z, a):
+        return np.ones_like(z)
+
+
+class CrashingLoss(npl.Loss):
+    def forward(self, y_pred, y_true):
+        raise KeyError("loss crashed")
+
+    def gradient(self, y_pred, y_true):
+        return y_pred - y_true
+
+
+class CrashingLossTargets(npl.Loss):
+    def prepare_targets(self, y, n_outputs, dtype=np.float32):
+        raise TypeError("prepare_targets crashed")
+
+    def forward(self, y_pred, y_true):
+        return 0.0
+
+    def gradient(self, y_pred, y_true):
+        return y_pred - y_true
+
+
+class CrashingOptimizer(npl.Optimizer):
+    def step(self, params, grads, lr):
+        raise IndexError("optimizer crashed")
+
+
+class CrashingSetup(npl.Optimizer):
+    def setup(self, params):
+        raise AttributeError("setup crashed")
+
+    def step(self, params, grads, lr):
+        pass
+
+
+class CrashingSchedule(npl.Schedule):
+    def __call__(self, step, base_lr):
+        raise RuntimeError("schedule crashed")
+
+
+class CrashingObserve(npl.Schedule):
+    stateful = True
+
+    def __call__(self, step, base_lr):
+        return base_lr
+
+    def observe(self, epoch, metrics):
+        raise OSError("observe crashed")
+
+
+@npl.hookimpl
+def _crash_activations():
+    return [ActivationRegistration(name="crash_act", factory=CrashingActivation)]
+
+
+@npl.hookimpl
+def _crash_losses():
+    return [LossRegistration(name="crash_loss", factory=CrashingLoss),
+            LossRegistration(name="crash_targets", factory=CrashingLossTargets)]
+
+
+@npl.hookimpl
+def _crash_optimizers():
+    from neuroplug.types import OptimizerRegistration
+
+    return [OptimizerRegistration(name="crash_opt", factory=CrashingOptimizer),
+            OptimizerRegistration(name="crash_setup", factory=CrashingSetup)]
+
+
+@npl.hookimpl
+def _crash_schedules():
+    from neuroplug.types import ScheduleRegistration
+
+    return [ScheduleRegistration(name="crash_sched", factory=CrashingSchedule),
+            ScheduleRegistration(name="crash_observe", factory=CrashingObserve)]
+
+
+def _crashing_plugin() -> FakeEntryPoint:
+    return FakeEntryPoint("crashy", plugin_module(
+        neuroplug_activations=_crash_activations, neuroplug_losses=_crash_losses,
+        neuroplug_optimizers=_crash_optimizers, neuroplug_schedules=_crash_schedules), dist="thirdparty-crash")
+
+
+@pytest.mark.parametrize("kind, name, original", [
+    pytest.param("activation", "crash_act", "ZeroDivisionError: activation crashed", id="activation_forward"),
+    pytest.param("loss", "crash_loss", "KeyError: 'loss crashed'", id="loss_forward"),
+    pytest.param("loss", "crash_targets", "TypeError: prepare_targets crashed", id="loss_prepare_targets"),
+    pytest.param("optimizer", "crash_opt", "IndexError: optimizer crashed", id="optimizer_step"),
+    pytest.param("optimizer", "crash_setup", "AttributeError: setup crashed", id="optimizer_setup"),
+    pytest.param("schedule", "crash_sched", "RuntimeError: schedule crashed", id="schedule_call"),
+    pytest.param("schedule", "crash_observe", "OSError: observe crashed", id="schedule_observe"),
+])
+def test_a_plugin_component_that_raises_in_fit_is_named_with_its_distribution(install, monkeypatch, kind, name,
+                                                                               original):
+    install(_crashing_plugin())
+    monkeypatch.setattr(registry_module, "_default", None)
+    with npl.isolated_registry(autoload=True, environ={}):
+        net = npl.Sequential([npl.Dense(3, activation=name if kind == "activation" else "tanh")],
+                             input_dim=2, seed=0)
+        args = {"loss": "mse", "optimizer": "sgd", "schedule": "constant"}
+        if kind != "activation":
+            args[kind] = name
+        X = np.random.default_rng(0).normal(size=(8, 2))
+        with pytest.raises(npl.ComponentError) as exc_info:
+            npl.fit(net, X, X @ np.ones((2, 3)), epochs=2, batch_size=4, **args)
+    message = str(exc_info.value)
+    assert f"{kind} 'thirdparty-crash:{name}' (plugin thirdparty-crash:crashy)" in message, message
+    assert original in message and " raised " in message, message
+    assert type(exc_info.value.__cause__).__name__ == original.split(":")[0]
+    assert isinstance(exc_info.value, RuntimeError) and "\n" not in message
+
+
+def test_a_plugin_factory_that_returns_garbage_or_refuses_its_parameters_is_named(install):
+    class Picky(npl.Activation):
+        def __init__(self, scale: float = 1.0):
+            self.scale = npl.validation.check_number("scale", scale, low=0, low_inclusive=False)
+
+        def forward(self, z, out=None):
+            return np.multiply(z, self.scale, out=out)
+
+        def derivative(self, z, a):
+            return np.full_like(z, self.scale)
+
+    install(FakeEntryPoint("odd", activations(act("picky", Picky), act("not_a_component", lambda: 42)),
+                           dist="thirdparty-odd"))
+    reg = Registry(environ={})
+    with pytest.raises(ConfigError, match=r"^activation 'not_a_component' \(from thirdparty-odd\): the factory "
+                                          r"returned 42, not a Activation$"):
+        reg.create("activation", "not_a_component")
+    with pytest.raises(ConfigError, match=r"^activation 'picky' \(from thirdparty-odd\): scale must be > 0, "
+                                          r"got -1$") as exc_info:
+        reg.create("activation", "picky", scale=-1)
+    assert type(exc_info.value) is ConfigError and exc_info.value.__traceback__ is not None
+    # the traceback still reaches the check that refused the value
+    frames = []
+    tb = exc_info.value.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    assert "check_number" in frames
+    with pytest.raises(ConfigError, match=r"^unknown parameter 'scal' for activation 'picky' \(from "
+                                          r"thirdparty-odd\); allowed: scale\. Did you mean 'scale'"):
+        reg.create("activation", "picky", scal=2)
 
 
 # ---------------------------------------------------------------------- selection

@@ -9,6 +9,7 @@ package as a compressed ``.npz`` of uint8 pixels (0..16) and labels (0..9).
 from __future__ import annotations
 
 import csv
+import math
 import os
 from importlib import resources
 from typing import Any
@@ -81,17 +82,27 @@ def load_csv(path: str | os.PathLike[str], target: str | None = None) -> tuple[n
     """Read a CSV file with a header row; ``target`` names the label column (default: the last).
 
     Every other column is a numeric feature. Integral targets become int64 class labels.
+    Every cell must be a finite number: an empty cell, text, ``nan`` or ``inf`` is an
+    :class:`~neuroplug.errors.InputError` naming the line and the column, as is a row
+    with more or fewer values than the header has columns.
     """
     path = os.fspath(path)
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        # utf-8-sig: a byte-order mark (as some spreadsheets write) is not part of the first column's name
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.reader(fh))
     except OSError as exc:
         raise InputError(f"--data {path!r} cannot be read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"--data {path!r} is not a readable UTF-8 CSV file: {exc}") from None
     rows = [r for r in rows if r and any(c.strip() for c in r)]
     if len(rows) < 2:
         raise InputError(f"{path}: a CSV needs a header row and at least one data row")
     header = [h.strip() for h in rows[0]]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise InputError(f"{path}: the header names the column(s) {', '.join(map(repr, repeated))} more than "
+                         f"once; column names must be unique")
     col = len(header) - 1
     if target is not None:
         if target not in header:
@@ -105,9 +116,13 @@ def load_csv(path: str | os.PathLike[str], target: str | None = None) -> tuple[n
             raise InputError(f"{path}, line {i}: {len(row)} values, but the header has {len(header)} columns")
         for j, cell in enumerate(row):
             try:
-                data[i - 2, j] = float(cell)
+                value = float(cell)
             except ValueError:
                 raise InputError(f"{path}, line {i}, column {header[j]!r}: {cell!r} is not a number") from None
+            if not math.isfinite(value):
+                raise InputError(f"{path}, line {i}, column {header[j]!r}: {cell.strip()!r} is not a finite "
+                                 f"number")
+            data[i - 2, j] = value
     y = _labels(data[:, col])
     X = np.delete(data, col, axis=1)
     return X, y
@@ -122,11 +137,17 @@ def load_npz(path: str | os.PathLike[str], target: str | None = None) -> tuple[n
             missing = [k for k in ("X", key) if k not in data.files]
             if missing:
                 raise InputError(f"{path}: missing array(s) {missing}; it holds {data.files}")
-            return np.asarray(data["X"]), np.asarray(data[key])
+            X, y = np.asarray(data["X"]), np.asarray(data[key])
     except (OSError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError(f"--data {path!r} is not a readable .npz file: {exc}") from None
+    if X.ndim != 2:
+        raise ShapeError(f"{path}: X must be 2-D (samples x features); got shape {X.shape}")
+    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise ShapeError(f"{path}: {key} must be 1-D or 2-D with one row per sample of X ({X.shape[0]}); "
+                         f"got shape {y.shape}")
+    return X, y
 
 
 def load_data(path: str | os.PathLike[str], target: str | None = None) -> tuple[np.ndarray, np.ndarray]:

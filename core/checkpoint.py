@@ -1,0 +1,417 @@
+"""Checkpoints: the whole state of a :func:`~neuroplug.fit` run, written atomically.
+
+A checkpoint holds everything needed to continue training exactly where it
+stopped: the weights, the optimizer state (e.g. momentum buffers and step
+count), the schedule state (e.g. reduce-on-plateau's counters), the random
+generator of the shuffling, the order of the samples in the current epoch, the
+epoch/batch/step counters, the history and the callbacks' state. Resuming from
+it gives weights bit-identical to a run that was never interrupted.
+
+The file is an ``.npz`` archive, written like a model file (temporary file,
+fsync, rename: a kill at any moment leaves the previous checkpoint readable) and
+read like one (no pickle; every member's header is validated before anything is
+allocated; components are rebuilt by name). It holds a ``checkpoint`` member of
+UTF-8 JSON and the arrays it refers to::
+
+    >>> import numpy as np, neuroplug as npl, tempfile, os
+    >>> X = np.random.default_rng(0).normal(size=(40, 3)); y = (X[:, 0] > 0).astype(int)
+    >>> def net():
+    ...     return npl.Sequential([npl.Dense(4, activation="tanh"), npl.Dense(2, activation="softmax")],
+    ...                           input_dim=3, seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt.npz")
+    >>> args = dict(loss="cross_entropy", lr=0.1, batch_size=8, seed=0, checkpoint=path)
+    >>> _ = npl.fit(net(), X, y, epochs=2, **args)      # writes a checkpoint after each epoch
+    >>> npl.load_checkpoint(path)
+    Checkpoint(epoch=2, batch=0, step=10, finished after 2 epochs)
+    >>> resumed = net()
+    >>> _ = npl.fit(resumed, X, y, epochs=4, resume=True, **args)   # two more epochs
+    >>> straight = net()
+    >>> _ = npl.fit(straight, X, y, epochs=4, **args)
+    >>> all(np.array_equal(a, b) for a, b in zip(resumed.get_weights(), straight.get_weights()))
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError, InputError, ModelFileError, NeuroplugError
+from .validation import check_choice
+
+__all__ = ["Checkpointing", "Checkpoint", "load_checkpoint", "FORMAT_VERSION"]
+
+#: Version of the checkpoint layout written by :meth:`Checkpoint.save`.
+FORMAT_VERSION = 1
+_META = "checkpoint"
+_MAX_SAMPLES = 1 << 31
+_MAX_STATE_ARRAYS = 100_000
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """When and where :func:`~neuroplug.fit` writes checkpoints.
+
+    Parameters
+    ----------
+    path : str or path
+        The checkpoint file (``.npz``). Each write replaces it atomically.
+    every : "epoch", int or None
+        ``"epoch"``: after every epoch; an int ``k``: after every ``k`` optimizer
+        steps; ``None``: only when interrupted (Ctrl-C). A final checkpoint is
+        written when training ends (except with ``None``).
+    keep_best : str, optional
+        A logged metric (``"val_loss"``, ``"val_accuracy"``, ...): also keep the
+        checkpoint of the best epoch so far in :attr:`best_path`.
+    mode : {"auto", "min", "max"}
+        Whether smaller or larger ``keep_best`` is better; ``"auto"`` means
+        ``"max"`` for accuracies.
+    """
+
+    path: Any
+    every: Any = "epoch"
+    keep_best: str | None = None
+    mode: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, (str, os.PathLike)) or not os.fspath(self.path):
+            raise InputError(f"Checkpointing path must be a file path, got {self.path!r}")
+        object.__setattr__(self, "path", os.fspath(self.path))
+        every = self.every
+        if not (every is None or every == "epoch"
+                or (isinstance(every, (int, np.integer)) and not isinstance(every, bool) and every >= 1)):
+            raise InputError(f"Checkpointing every must be 'epoch', a number of steps >= 1 or None, got {every!r}")
+        if isinstance(every, np.integer):
+            object.__setattr__(self, "every", int(every))
+        if self.keep_best is not None and (not isinstance(self.keep_best, str) or not self.keep_best):
+            raise InputError(f"Checkpointing keep_best must be a metric name such as 'val_loss', "
+                             f"got {self.keep_best!r}")
+        check_choice("mode", self.mode, ("auto", "min", "max"), error=InputError)
+
+    @property
+    def best_path(self) -> str:
+        """Where the best epoch's checkpoint goes: ``run.ckpt.npz`` -> ``run.ckpt.best.npz``."""
+        root, ext = os.path.splitext(self.path)
+        return f"{root}.best{ext}" if ext == ".npz" else f"{self.path}.best"
+
+    def sign(self) -> float:
+        """+1 when smaller ``keep_best`` is better, -1 when larger is."""
+        larger = self.mode == "max" or (self.mode == "auto" and "acc" in (self.keep_best or ""))
+        return -1.0 if larger else 1.0
+
+
+@dataclass
+class Checkpoint:
+    """The state of a training run between two steps (see the module docstring).
+
+    Obtain one with :func:`load_checkpoint`, or from
+    :class:`~neuroplug.errors.TrainingInterrupted`'s ``checkpoint``; pass it to
+    ``fit(..., resume=checkpoint)``. :meth:`build_network` gives the network.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch in progress (or the next one, at an epoch boundary).
+    batch : int
+        Batches of that epoch already done.
+    step : int
+        Optimizer steps done since the start of training.
+    """
+
+    network_config: dict[str, Any] | None
+    weights: list[np.ndarray]
+    fit_config: dict[str, Any]
+    epoch: int
+    batch: int
+    step: int
+    shuffled: bool
+    lr: float
+    epoch_loss: float
+    stopped: bool
+    rng_state: dict[str, Any]
+    order: np.ndarray
+    pred: np.ndarray | None
+    optimizer_state: dict[str, Any]
+    schedule_state: dict[str, Any]
+    callback_states: list[dict[str, Any]]
+    history: dict[str, list[float]] = field(default_factory=dict)
+    history_epochs: list[int] = field(default_factory=list)
+    best: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True when the run that wrote it had completed (all epochs, or stopped by a callback)."""
+        return self.stopped or (self.batch == 0 and self.epoch >= self.fit_config.get("epochs", math.inf))
+
+    def build_network(self) -> Any:
+        """A new :class:`~neuroplug.Sequential` with the checkpoint's architecture and weights."""
+        from .serialization import network_from_config
+
+        if self.network_config is None:
+            raise ConfigError("this checkpoint does not record the architecture (a component is not "
+                              "registered), so it cannot rebuild the network")
+        net = network_from_config(self.network_config)
+        net.set_weights(self.weights)
+        return net
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the checkpoint to ``path`` atomically (temporary file, fsync, rename)."""
+        from .serialization import write_archive
+
+        meta, arrays = self._to_archive()
+        write_archive(path, _META, meta, arrays)
+
+    def _to_archive(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The JSON entry and the arrays of the file; ConfigError for a state that cannot be stored."""
+        if self.network_config is None:
+            raise ConfigError("cannot save this checkpoint: a component of the network is not registered, "
+                              "so it cannot be stored by name; register it (neuroplug.register_*)")
+        arrays: dict[str, np.ndarray] = {}
+
+        def put(array: Any) -> str:
+            name = f"a{len(arrays)}"
+            arrays[name] = np.ascontiguousarray(array)
+            return name
+
+        meta = {
+            "format": "neuroplug.checkpoint", "version": FORMAT_VERSION,
+            "network": {"format": "neuroplug.sequential", "version": 1, **self.network_config},
+            "weights": [put(w) for w in self.weights],
+            "fit": _encode(self.fit_config, put, "fit config"),
+            "progress": {"epoch": self.epoch, "batch": self.batch, "step": self.step, "shuffled": self.shuffled,
+                         "lr": self.lr, "epoch_loss": self.epoch_loss, "stopped": self.stopped,
+                         "best": _encode(self.best, put, "best")},
+            "rng": _encode(self.rng_state, put, "the random generator's state"),
+            "order": put(self.order.astype(np.int64)),
+            "pred": None if self.pred is None else put(self.pred.astype(np.int64)),
+            "optimizer": _encode(self.optimizer_state, put, "the optimizer's get_state()"),
+            "schedule": _encode(self.schedule_state, put, "the schedule's get_state()"),
+            "callbacks": [{"type": c["type"], "state": _encode(c["state"], put, f"{c['type']}.get_state()")}
+                          for c in self.callback_states],
+            "history": {"epochs": list(self.history_epochs),
+                        "metrics": {k: put(np.asarray(v, dtype=np.float64)) for k, v in self.history.items()}},
+        }
+        return meta, arrays
+
+    def __repr__(self) -> str:
+        status = f"finished after {self.epoch} epochs" if self.finished else "in progress"
+        return f"Checkpoint(epoch={self.epoch}, batch={self.batch}, step={self.step}, {status})"
+
+
+# ---------------------------------------------------------------------- state encoding
+def _encode(value: Any, put: Any, what: str) -> Any:
+    """JSON for a state: arrays become ``{"$array": name}``, non-finite floats ``{"$float": "inf"}``."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise ConfigError(f"{what} holds an array of dtype {value.dtype}; a checkpoint stores numeric arrays")
+        return {"$array": put(value)}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise ConfigError(f"{what} has a key that is not a string: {sorted(map(repr, value))}")
+        if any(k.startswith("$") for k in value):
+            raise ConfigError(f"{what} has a key starting with '$', which checkpoints reserve")
+        return {k: _encode(v, put, what) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, put, what) for v in value]
+    raise ConfigError(f"{what} holds a {type(value).__name__} ({value!r:.60}); a checkpoint stores numbers, "
+                      f"strings, None, lists, dicts and numpy arrays")
+
+
+def _decode(value: Any, get: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        raise ValueError("the state is nested more than 20 levels deep")
+    if isinstance(value, dict):
+        if set(value) == {"$array"}:
+            return get(value["$array"])
+        if set(value) == {"$float"}:
+            if value["$float"] not in ("inf", "-inf", "nan"):
+                raise ValueError(f"{value!r} is not a non-finite float")
+            return float(value["$float"])
+        return {k: _decode(v, get, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v, get, depth + 1) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------- loading
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a checkpoint written by ``fit(..., checkpoint=...)``; never unpickles or runs file code.
+
+    Raises
+    ------
+    ModelFileError
+        The file is missing, truncated, not a neuroplug checkpoint, inconsistent,
+        or names a component that is not installed.
+    """
+    from .serialization import SafeArchive, network_from_config
+
+    with SafeArchive(path, what="checkpoint") as archive:
+        meta = archive.json(_META)
+        fail = archive.fail
+        try:
+            return _from_meta(meta, archive, network_from_config)
+        except ModelFileError:
+            raise
+        except (NeuroplugError, ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+            raise fail(f"it is not a valid checkpoint: {type(exc).__name__}: {exc}") from None
+
+
+def _need(condition: bool, why: str) -> None:
+    if not condition:
+        raise ValueError(why)
+
+
+def _int(value: Any, what: str, low: int = 0, high: int = 1 << 62) -> int:
+    _need(isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
+          f"{what} must be an integer in [{low}, {high}], got {value!r}")
+    return value
+
+
+def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
+    keys = {"format", "version", "network", "weights", "fit", "progress", "rng", "order", "pred", "optimizer",
+            "schedule", "callbacks", "history"}
+    _need(isinstance(meta, dict), "the checkpoint entry must be a JSON object")
+    _need(set(meta) == keys, f"checkpoint keys must be {sorted(keys)}, got {sorted(meta)}")
+    _need(meta["format"] == "neuroplug.checkpoint", f"unknown format {meta['format']!r}")
+    _need(meta["version"] == FORMAT_VERSION,
+          f"checkpoint version {meta['version']!r} is not supported (this neuroplug reads {FORMAT_VERSION})")
+    used: set[str] = set()
+    names = archive.names - {_META}
+    _need(len(names) <= _MAX_STATE_ARRAYS, f"the file holds {len(names)} arrays")
+
+    def get(name: Any, shape: Any = None, kinds: str = "biuf") -> np.ndarray:
+        _need(isinstance(name, str) and name in names, f"the array {name!r} it refers to is missing")
+        used.add(name)
+        return archive.array(name, shape=shape, kinds=kinds)
+
+    net = network_from_config(meta["network"], fail=archive.fail)
+    params = net.parameters()
+    weights = meta["weights"]
+    _need(isinstance(weights, list) and len(weights) == len(params),
+          f"weights must list {len(params)} arrays, got {weights!r:.80}")
+    weights = [get(name, shape=p.shape, kinds="f") for name, p in zip(weights, params)]
+    for i, w in enumerate(weights):
+        _need(bool(np.isfinite(w).all()), f"weights[{i}] holds non-finite values")
+    fit_config = _decode(meta["fit"], get)
+    _need(isinstance(fit_config, dict), "fit must be an object")
+    samples = _int(fit_config.get("samples"), "fit.samples", 1, _MAX_SAMPLES)
+    batch_size = _int(fit_config.get("batch_size"), "fit.batch_size", 1, samples)
+    epochs = _int(fit_config.get("epochs"), "fit.epochs", 1)
+    steps_per_epoch = -(-samples // batch_size)
+    progress = meta["progress"]
+    pkeys = {"epoch", "batch", "step", "shuffled", "lr", "epoch_loss", "stopped", "best"}
+    _need(isinstance(progress, dict) and set(progress) == pkeys, f"progress keys must be {sorted(pkeys)}")
+    epoch = _int(progress["epoch"], "progress.epoch", 0, epochs)
+    batch = _int(progress["batch"], "progress.batch", 0, steps_per_epoch)
+    step = _int(progress["step"], "progress.step")
+    for key in ("shuffled", "stopped"):
+        _need(isinstance(progress[key], bool), f"progress.{key} must be true or false")
+    for key in ("lr", "epoch_loss"):
+        _need(isinstance(progress[key], (int, float)) and not isinstance(progress[key], bool)
+              and math.isfinite(progress[key]), f"progress.{key} must be a finite number")
+    best = _decode(progress["best"], get)
+    _need(best is None or (isinstance(best, float) and not math.isnan(best)), "progress.best must be a number")
+    order = get(meta["order"], shape=(samples,), kinds="iu")
+    _need(bool(np.array_equal(np.sort(order), np.arange(samples))), "order is not a permutation of the samples")
+    pred = None
+    if meta["pred"] is not None:
+        pred = get(meta["pred"], shape=(samples,), kinds="iu")
+    rng = _decode(meta["rng"], get)
+    _need(isinstance(rng, dict) and isinstance(rng.get("bit_generator"), str), "rng must be a generator state")
+    optimizer = _decode(meta["optimizer"], get)
+    schedule = _decode(meta["schedule"], get)
+    _need(isinstance(optimizer, dict) and isinstance(schedule, dict), "optimizer and schedule states must be objects")
+    callbacks = meta["callbacks"]
+    _need(isinstance(callbacks, list) and all(isinstance(c, dict) and set(c) == {"type", "state"}
+                                              and isinstance(c["type"], str) for c in callbacks),
+          "callbacks must be a list of {type, state}")
+    callback_states = [{"type": c["type"], "state": _decode(c["state"], get)} for c in callbacks]
+    history = meta["history"]
+    _need(isinstance(history, dict) and set(history) == {"epochs", "metrics"}
+          and isinstance(history["epochs"], list) and isinstance(history["metrics"], dict),
+          "history must be {epochs, metrics}")
+    history_epochs = [_int(e, "history epoch", 0, epochs) for e in history["epochs"]]
+    metrics = {str(k): get(v, shape=(len(history_epochs),), kinds="f").tolist()
+               for k, v in history["metrics"].items()}
+    _need(used == names, f"the file holds arrays nothing refers to: {sorted(names - used)[:5]}")
+    return Checkpoint(
+        network_config={k: v for k, v in meta["network"].items() if k not in ("format", "version")},
+        weights=weights, fit_config=fit_config, epoch=epoch, batch=batch, step=step,
+        shuffled=progress["shuffled"], lr=float(progress["lr"]), epoch_loss=float(progress["epoch_loss"]),
+        stopped=progress["stopped"], rng_state=rng, order=order.astype(np.intp), pred=pred,
+        optimizer_state=optimizer, schedule_state=schedule, callback_states=callback_states,
+        history=metrics, history_epochs=history_epochs, best=best)
+
+
+# ---------------------------------------------------------------------- resuming
+_SAME = ("loss", "optimizer", "schedule", "lr", "batch_size", "shuffle", "seed", "samples", "data",
+         "validation", "callbacks")
+_WHAT = {"data": "the training data (X, y)", "validation": "validation_data", "samples": "the number of samples"}
+
+
+def check_resumable(ckpt: Checkpoint, run: Any) -> None:
+    """Raise ConfigError unless ``ckpt`` was written by a run with the same setup as ``run``.
+
+    ``run`` is :func:`~neuroplug.fit`'s internal run; ``epochs`` may differ (to train longer).
+    """
+    if not isinstance(ckpt, Checkpoint):
+        raise InputError(f"resume must be a neuroplug.Checkpoint, got {type(ckpt).__name__}")
+    net = run.network
+    try:
+        config = net.get_config()
+    except ConfigError:
+        config = None
+    if config is not None and ckpt.network_config is not None and config != ckpt.network_config:
+        raise ConfigError("resume: the network differs from the checkpoint's: "
+                          f"{_difference(ckpt.network_config, config)}")
+    shapes = [p.shape for p in net.parameters()]
+    if [w.shape for w in ckpt.weights] != shapes:
+        raise ConfigError(f"resume: the checkpoint's weight shapes {[w.shape for w in ckpt.weights]} differ "
+                          f"from the network's {shapes}")
+    current = run.config()
+    for key in _SAME:
+        old, new = ckpt.fit_config.get(key), current.get(key)
+        if key == "schedule" and (old is None or new is None):
+            continue  # a schedule wrapping a Python function is not recorded
+        if key == "seed" and (old is None or new is None):
+            continue  # the generator's state is in the checkpoint
+        if old != new:
+            what = _WHAT.get(key, f"{key}=")
+            if key in ("data", "validation", "samples"):
+                raise ConfigError(f"resume: {what} differs from the run that wrote the checkpoint "
+                                  f"(give fit the same data to continue it)")
+            raise ConfigError(f"resume: {what}{new!r} differs from the checkpoint's {old!r}")
+    if ckpt.epoch > run.epochs or (ckpt.epoch == run.epochs and ckpt.batch):
+        raise ConfigError(f"resume: epochs={run.epochs} but the checkpoint is already at epoch {ckpt.epoch}")
+    if ckpt.order.shape != (run.n,) or (ckpt.pred is not None and ckpt.pred.shape != (run.n,)):
+        raise ConfigError("resume: the checkpoint's sample order does not match the data")
+    if ckpt.batch > run.steps_per_epoch:
+        raise ConfigError(f"resume: the checkpoint is at batch {ckpt.batch} of an epoch of {run.steps_per_epoch}")
+    if ckpt.rng_state.get("bit_generator") != run.rng.bit_generator.state.get("bit_generator"):
+        raise ConfigError(f"resume: the checkpoint's random generator is {ckpt.rng_state.get('bit_generator')}, "
+                          f"but seed= gives a {type(run.rng.bit_generator).__name__}")
+    if len(ckpt.callback_states) != len(run.callbacks):
+        raise ConfigError(f"resume: the checkpoint has the state of {len(ckpt.callback_states)} callbacks, "
+                          f"fit was given {len(run.callbacks)}")
+
+
+def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            if key == "layers" and isinstance(old.get(key), list) and isinstance(new.get(key), list):
+                for i, (a, b) in enumerate(zip(old[key], new[key])):
+                    if a != b:
+                        return f"layer {i} is {b!r}, the checkpoint's is {a!r}"
+                return f"the network has {len(new[key])} layers, the checkpoint's {len(old[key])}"
+            return f"{key} is {new.get(key)!r}, the checkpoint's is {old.get(key)!r}"
+    return "(no difference found)"
