@@ -81,6 +81,41 @@ class Component(abc.ABC):
         return f"{type(self).__name__}({items})"
 
 
+def _real_array(name: str, value: Any) -> np.ndarray:
+    """``np.asarray(value)`` when it holds real numbers (bool, integer or float), else InputError."""
+    from .errors import InputError
+
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists, ...
+        raise InputError(f"{name} must be an array of real numbers; numpy cannot convert it: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    return array
+
+
+def _finite_as(name: str, array: np.ndarray, dtype: Any) -> np.ndarray:
+    """``array`` (of real numbers) converted to ``dtype`` (no copy if it has it), after checking that
+    every value is finite and within the range of ``dtype``; InputError naming the first that is not."""
+    from .errors import InputError
+
+    out = None
+    try:
+        with np.errstate(over="raise"):
+            out = array.astype(dtype, copy=False)
+    except FloatingPointError:
+        pass
+    if out is not None and (out.dtype.kind != "f" or np.isfinite(out).all()):
+        return out
+    with np.errstate(all="ignore"):
+        values = array.astype(np.float64) if array.dtype.itemsize < 8 else array
+        bad = ~np.isfinite(values) | (np.abs(values) > np.finfo(dtype).max)
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    value = array[index]
+    why = "a non-finite value" if not np.isfinite(value) else f"a value beyond the range of {np.dtype(dtype)}"
+    raise InputError(f"{name} holds {why}, {value!r}, at index {index}")
+
+
 def _plain(value: Any) -> Any:
     """Convert numpy scalars/arrays and tuples to plain JSON-compatible values."""
     if isinstance(value, np.generic):
@@ -194,13 +229,15 @@ class Loss(Component):
         :meth:`gradient` and :meth:`fused_gradient` receive it; it need not have
         shape ``(N, n_outputs)`` (cross-entropy may keep integer labels). The default accepts an array of shape ``(N, n_outputs)``, a 1-D array when
         ``n_outputs == 1``, or 1-D integer class labels in ``[0, n_outputs)`` which
-        are one-hot encoded. Raises :class:`~neuroplug.errors.InputError` otherwise.
+        are one-hot encoded. Raises :class:`~neuroplug.errors.InputError` otherwise
+        (also for targets that are not real numbers, not finite or beyond the range
+        of ``dtype``).
         """
         from .errors import InputError, ShapeError
 
-        y = np.asarray(y)
+        y = _real_array("y", y)
         if y.ndim == 1 and n_outputs == 1:
-            return y.astype(dtype).reshape(-1, 1)
+            return _finite_as("y", y, dtype).reshape(-1, 1)
         if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
             if y.size and (y.min() < 0 or y.max() >= n_outputs):
                 bad = y[(y < 0) | (y >= n_outputs)][0]
@@ -216,7 +253,7 @@ class Loss(Component):
                 f"y must have shape (N, {n_outputs}) to match the network's {n_outputs} outputs"
                 f"{' (or be 1-D integer class labels)' if n_outputs > 1 else ''}; got shape {y.shape}"
             )
-        return y.astype(dtype, copy=False)
+        return _finite_as("y", y, dtype)
 
     @abc.abstractmethod
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> Any:

@@ -154,9 +154,8 @@ class Checkpoint:
         if self.network_config is None:
             raise ConfigError("this checkpoint does not record the architecture (a component is not "
                               "registered), so it cannot rebuild the network")
-        net = network_from_config(self.network_config)
-        net.set_weights(self.weights)
-        return net
+        return network_from_config({"format": "neuroplug.sequential", "version": 1, **self.network_config},
+                                   [np.array(w) for w in self.weights])
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the checkpoint to ``path`` atomically (temporary file, fsync, rename)."""
@@ -294,14 +293,20 @@ def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
         used.add(name)
         return archive.array(name, shape=shape, kinds=kinds)
 
-    net = network_from_config(meta["network"], fail=archive.fail)
-    params = net.parameters()
-    weights = meta["weights"]
-    _need(isinstance(weights, list) and len(weights) == len(params),
-          f"weights must list {len(params)} arrays, got {weights!r:.80}")
-    weights = [get(name, shape=p.shape, kinds="f") for name, p in zip(weights, params)]
-    for i, w in enumerate(weights):
-        _need(bool(np.isfinite(w).all()), f"weights[{i}] holds non-finite values")
+    names_of_weights = meta["weights"]
+    _need(isinstance(names_of_weights, list), "weights must be a list of array names")
+
+    def weight(i: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        _need(i < len(names_of_weights), f"weights lists {len(names_of_weights)} arrays; the network has more")
+        name = names_of_weights[i]
+        _need(isinstance(name, str) and name in names, f"the array {name!r} it refers to is missing")
+        used.add(name)
+        return archive.array(name, shape=shape, kinds="f", dtypes=(dtype,))
+
+    net = network_from_config(meta["network"], weight, fail=archive.fail)
+    weights = [p.copy() for p in net.parameters()]
+    _need(len(weights) == len(names_of_weights), f"weights lists {len(names_of_weights)} arrays, "
+                                                 f"the network has {len(weights)}")
     fit_config = _decode(meta["fit"], get)
     _need(isinstance(fit_config, dict), "fit must be an object")
     samples = _int(fit_config.get("samples"), "fit.samples", 1, _MAX_SAMPLES)
@@ -355,14 +360,15 @@ def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
 
 # ---------------------------------------------------------------------- resuming
 _SAME = ("loss", "optimizer", "schedule", "lr", "batch_size", "shuffle", "seed", "samples", "data",
-         "validation", "callbacks")
+         "validation")
 _WHAT = {"data": "the training data (X, y)", "validation": "validation_data", "samples": "the number of samples"}
 
 
 def check_resumable(ckpt: Checkpoint, run: Any) -> None:
     """Raise ConfigError unless ``ckpt`` was written by a run with the same setup as ``run``.
 
-    ``run`` is :func:`~neuroplug.fit`'s internal run; ``epochs`` may differ (to train longer).
+    ``run`` is :func:`~neuroplug.fit`'s internal run; ``epochs`` may differ (to train longer), and
+    so may the callbacks: each callback gets the saved state of the first unused one of its class.
     """
     if not isinstance(ckpt, Checkpoint):
         raise InputError(f"resume must be a neuroplug.Checkpoint, got {type(ckpt).__name__}")
@@ -400,9 +406,6 @@ def check_resumable(ckpt: Checkpoint, run: Any) -> None:
     if ckpt.rng_state.get("bit_generator") != run.rng.bit_generator.state.get("bit_generator"):
         raise ConfigError(f"resume: the checkpoint's random generator is {ckpt.rng_state.get('bit_generator')}, "
                           f"but seed= gives a {type(run.rng.bit_generator).__name__}")
-    if len(ckpt.callback_states) != len(run.callbacks):
-        raise ConfigError(f"resume: the checkpoint has the state of {len(ckpt.callback_states)} callbacks, "
-                          f"fit was given {len(run.callbacks)}")
 
 
 def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:

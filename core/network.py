@@ -15,17 +15,30 @@ The gradients of every parameter are kept on the layers (``layer.dW``,
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import ConfigError, InputError, ShapeError
+from .base import _finite_as, _real_array
+from .errors import ConfigError, InputError, NonFiniteError, ShapeError
 from .layers import Dense
 from .validation import check_choice, check_number
 
 __all__ = ["Sequential"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def _network_dtype(dtype: Any) -> np.dtype:
+    """``np.dtype`` of a network's ``dtype`` argument: "float32"/"float64" or their numpy types."""
+    name = dtype
+    if not isinstance(dtype, str):
+        try:  # None is not numpy's float64 here: it is no choice at all
+            name = np.dtype(dtype).name if dtype is not None else repr(dtype)
+        except (TypeError, ValueError):
+            name = repr(dtype)
+    return np.dtype(_DTYPES[check_choice("dtype", name, tuple(_DTYPES))])
 
 
 class _Workspace:
@@ -121,6 +134,14 @@ class Sequential:
         Floating type of the parameters and computations (float32 is the fast
         default; use float64 for gradient checks).
 
+    Raises
+    ------
+    ConfigError
+        For invalid layers, sizes, dtype or seed, and for a network whose parameters
+        cannot be allocated.
+    NonFiniteError
+        When an initializer's weights do not fit the dtype.
+
     Examples
     --------
     >>> import numpy as np, neuroplug as npl
@@ -132,7 +153,10 @@ class Sequential:
 
     def __init__(self, layers: Sequence[Dense], input_dim: int, seed: Any = None,
                  dtype: Any = "float32") -> None:
-        layers = list(layers)
+        try:
+            layers = list(layers)
+        except TypeError:
+            raise ConfigError(f"layers must be a sequence of neuroplug.Dense layers, got {layers!r}") from None
         if not layers:
             raise ConfigError("layers must hold at least one Dense layer, got an empty list")
         for i, layer in enumerate(layers):
@@ -141,15 +165,36 @@ class Sequential:
             if layer.built:
                 raise ConfigError(f"layers[{i}] already belongs to a network; create a new Dense")
         self.input_dim = int(check_number("input_dim", input_dim, low=1, integer=True))
-        name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-        self.dtype = np.dtype(_DTYPES[check_choice("dtype", name, tuple(_DTYPES))])
+        self.dtype = _network_dtype(dtype)
         self.layers = layers
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        fan_in = self.input_dim
-        for layer in layers:
-            layer.build(fan_in, rng, self.dtype)
-            fan_in = layer.units
-        self._place_back_to_back()
+        if isinstance(seed, np.random.Generator):
+            rng = seed
+        else:
+            try:
+                rng = np.random.default_rng(seed)
+            except (TypeError, ValueError):
+                raise ConfigError(f"seed must be None, a non-negative integer (or a sequence of them) or a "
+                                  f"numpy.random.Generator; got {seed!r}") from None
+        sizes = [self.input_dim] + [layer.units for layer in layers]
+        count = sum((fan_in + 1) * units for fan_in, units in zip(sizes, sizes[1:]))
+        nbytes = count * self.dtype.itemsize
+        if nbytes > np.iinfo(np.intp).max // 2:  # the parameters and their gradients
+            raise ConfigError(f"a network of layer sizes {sizes} has {count} parameters, more than any "
+                              f"array can hold")
+        try:
+            fan_in = self.input_dim
+            for layer in layers:
+                layer.build(fan_in, rng, self.dtype)
+                fan_in = layer.units
+            self._place_back_to_back()
+        except BaseException as exc:
+            for layer in layers:  # the layers stay usable in another network
+                layer.W = layer.b = layer.dW = layer.db = None
+            if isinstance(exc, MemoryError):
+                raise ConfigError(f"a network of layer sizes {sizes} has {count} parameters "
+                                  f"({2 * nbytes / 2**30:.3g} GiB with their gradients in {self.dtype}): "
+                                  f"more than the memory available") from None
+            raise
         self._workspaces: dict[int, _Workspace] = {}
 
     def _place_back_to_back(self) -> None:
@@ -191,14 +236,25 @@ class Sequential:
         return [p.copy() for p in self.parameters()]
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
-        """Copy ``weights`` (as returned by :meth:`get_weights`) into the parameters."""
+        """Copy ``weights`` (as returned by :meth:`get_weights`) into the parameters.
+
+        Every array is checked (real, finite, in the range of the network's dtype, of the
+        right shape) before any parameter changes.
+        """
         params = self.parameters()
+        try:
+            weights = list(weights)
+        except TypeError:
+            raise InputError(f"weights must be a list of arrays, got {type(weights).__name__}") from None
         if len(weights) != len(params):
             raise ShapeError(f"weights must hold {len(params)} arrays, got {len(weights)}")
+        checked = []
         for i, (p, w) in enumerate(zip(params, weights)):
-            w = np.asarray(w)
+            w = _real_array(f"weights[{i}]", w)
             if w.shape != p.shape:
                 raise ShapeError(f"weights[{i}] must have shape {p.shape}, got {w.shape}")
+            checked.append(_finite_as(f"weights[{i}]", w, self.dtype))
+        for p, w in zip(params, checked):
             p[...] = w
 
     def count_params(self) -> int:
@@ -215,20 +271,75 @@ class Sequential:
 
     # ------------------------------------------------------------------ inference
     def _check_input(self, X: Any, name: str = "X") -> np.ndarray:
-        X = np.asarray(X)
+        """``X`` as an ``(N, input_dim)`` array of the network's dtype.
+
+        Raises ShapeError or InputError (naming ``name``) for other shapes, for values
+        that are not real numbers (complex, strings, objects, dates) and for values
+        beyond the range of the dtype (1e39 in float32). Non-finite values are not
+        looked for here (that would cost a pass over the data): :meth:`predict` finds
+        them when its output is not finite.
+        """
+        try:
+            X = np.asarray(X)
+        except (TypeError, ValueError) as exc:  # ragged nested lists, ...
+            raise InputError(f"{name} must be an array of shape (N, {self.input_dim}); numpy cannot "
+                             f"convert it: {exc}") from None
         if X.ndim != 2 or X.shape[1] != self.input_dim:
             raise ShapeError(f"{name} must have shape (N, {self.input_dim}) for this network; got shape {X.shape}")
-        if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)) \
-                or np.issubdtype(X.dtype, np.bool_):
+        if X.dtype.kind not in "biuf":
             raise InputError(f"{name} must hold real numbers, got dtype {X.dtype}")
+        if X.dtype.kind == "f" and X.dtype.itemsize > self.dtype.itemsize:
+            try:
+                with np.errstate(over="raise"):
+                    return X.astype(self.dtype)
+            except FloatingPointError:
+                _finite_as(name, X, self.dtype)  # raises, naming the first value out of range
         return X.astype(self.dtype, copy=False)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Return the network's outputs for a batch ``X`` of shape ``(N, input_dim)``."""
-        a = self._check_input(X)
-        for layer in self.layers:
-            a = layer.forward(a)
+        """Return the network's outputs for a batch ``X`` of shape ``(N, input_dim)``.
+
+        ``X`` may be a float, integer or bool array (or nested lists); an empty batch
+        ``(0, input_dim)`` gives ``(0, outputs)``. The outputs are finite: a non-finite
+        value in ``X`` raises :class:`~neuroplug.errors.InputError`, an overflow inside
+        the network on finite inputs raises :class:`~neuroplug.errors.NonFiniteError`
+        naming the first layer whose values were not finite (an input of ``inf`` that a
+        saturating activation maps to a finite output, ``tanh(inf) = 1``, is accepted).
+        """
+        X = a = self._check_input(X)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for layer in self.layers:
+                a = layer.forward(a)
+        if not np.isfinite(a).all():
+            raise self._non_finite(X)
         return a
+
+    def _non_finite(self, X: np.ndarray, name: str = "X") -> Exception:
+        """The error explaining a non-finite output for ``X``: redo the forward pass layer by layer."""
+        if not np.isfinite(X).all():
+            try:
+                _finite_as(name, X, self.dtype)
+            except InputError as exc:
+                return exc
+        a = X
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for i, layer in enumerate(self.layers):
+                if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
+                    return NonFiniteError(f"layer {i} ({layer!r}) holds non-finite weights")
+                z = a @ layer.W
+                if layer.use_bias:
+                    z += layer.b
+                if not np.isfinite(z).all():
+                    return NonFiniteError(
+                        f"layer {i} ({layer!r}) overflowed {self.dtype}: its weighted sum z = x W + b is "
+                        f"not finite for finite inputs (largest |input| {float(np.abs(a).max()):.3g}, largest "
+                        f"|weight| {float(np.abs(layer.W).max()):.3g}); scale the inputs or use float64")
+                a = layer.activation.forward(z)
+                if not np.isfinite(a).all():
+                    return NonFiniteError(
+                        f"layer {i} ({layer!r}): its activation {layer.activation!r} gave non-finite values "
+                        f"for finite inputs (largest |z| {float(np.abs(z).max()):.3g}) in {self.dtype}")
+        return NonFiniteError("the network's output is not finite")
 
     def predict_classes(self, X: Any) -> np.ndarray:
         """Return class labels: the arg-max output, or ``output > 0.5`` for a single output."""
@@ -301,17 +412,40 @@ class Sequential:
         """Return the loss at ``(X, y)`` and copies of its gradients w.r.t. :meth:`parameters`.
 
         Uses the plain chain rule (no fused shortcut), so it can be compared with
-        numerical differentiation. ``loss`` is a name, config or Loss instance.
+        numerical differentiation. ``loss`` is a name, config or Loss instance that
+        reduces to a number. An empty batch gives 0 and zero gradients (a mean over
+        nothing). Raises InputError for invalid or non-finite data and NonFiniteError,
+        naming the layer or the loss, when a value overflows on finite data.
         """
         from .registry import create
 
         loss = create("loss", loss)
         X = np.ascontiguousarray(self._check_input(X))
-        y = loss.prepare_targets(np.asarray(y), self.output_dim, self.dtype)
-        out = self.forward(X, _Workspace(self.layers, X.shape[0], self.input_dim, self.dtype))
-        value = float(loss.forward(out, y))
-        self.backward(self.output_delta(out, y, loss, fused=False))
-        return value, [g.copy() for g in self.gradients()]
+        y = loss.prepare_targets(y, self.output_dim, self.dtype)
+        if len(y) != X.shape[0]:
+            raise ShapeError(f"y must have one target per sample of X ({X.shape[0]}); got {len(y)}")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = self.forward(X, _Workspace(self.layers, X.shape[0], self.input_dim, self.dtype))
+            if not np.isfinite(out).all():
+                raise self._non_finite(X)
+            value = loss.forward(out, y)
+            if np.ndim(value) != 0:
+                raise ConfigError(f"loss_and_gradients needs a loss that reduces to a number; {loss!r} "
+                                  f"gives an array of shape {np.shape(value)}")
+            value = float(value)
+            if not math.isfinite(value):
+                raise NonFiniteError(f"the loss {loss!r} is {value} for finite outputs")
+            delta = self.output_delta(out, y, loss, fused=False)
+            if not np.isfinite(delta).all():
+                raise NonFiniteError(f"the gradient of the loss {loss!r} through the activation of the last "
+                                     f"layer ({self.layers[-1]!r}) is not finite")
+            self.backward(delta)
+        grads = [g.copy() for g in self.gradients()]
+        for i, g in enumerate(grads):
+            if not np.isfinite(g).all():
+                raise NonFiniteError(f"the gradient {'dW' if i % 2 == 0 else 'db'} of layer {i // 2} "
+                                     f"({self.layers[i // 2]!r}) overflowed {self.dtype} in backpropagation")
+        return value, grads
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)

@@ -1,31 +1,47 @@
 """Saving and loading models without pickle.
 
-A model file is an ``.npz`` archive (written with numpy, read with
-``allow_pickle=False``) holding:
+A model file is an ``.npz`` archive (a zip of ``.npy`` arrays, as written by
+:func:`numpy.savez`) holding:
 
 * ``architecture`` -- a uint8 array of UTF-8 JSON: the format version, the
   network's ``input_dim`` and ``dtype``, and each layer's units and components as
   ``{"kind", "name", "config"}``;
 * ``param_0``, ``param_1``, ... -- the weight arrays ``W1, b1, W2, b2, ...``.
 
-Loading rebuilds the components *by name* from the installed plugins (never by
-executing code from the file), checks every shape against the architecture, and
-fails with :class:`~neuroplug.errors.ModelFileError` on anything unexpected.
-Writes are atomic: a temporary file in the same folder, flushed and fsynced, then
-renamed over the target, so a crash leaves either the old file or the new one.
+Loading never unpickles and never calls :func:`numpy.load`: every zip member and
+every ``.npy`` header is parsed and checked (dtype, shape, declared and stored
+sizes) *before* anything is allocated, the architecture is validated against a
+fixed schema, the components are rebuilt *by name* from the installed plugins
+(never by executing code from the file), and anything unexpected raises
+:class:`~neuroplug.errors.ModelFileError`. Writes are atomic: a temporary file in
+the same folder, flushed and fsynced, then renamed over the target, so a crash
+leaves either the old file or the new one.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
+import reprlib
+import stat
+import struct
 import tempfile
 import zipfile
-from typing import Any
+import zlib
+from itertools import accumulate
+from typing import Any, Callable
 
 import numpy as np
 
-from .errors import ComponentNotFoundError, ConfigError, ModelFileError, NeuroplugError
+from .errors import (
+    AmbiguousComponentError,
+    ComponentNotFoundError,
+    ConfigError,
+    ModelFileError,
+    NeuroplugError,
+)
 
 __all__ = ["save", "load", "atomic_write", "FORMAT_VERSION"]
 
@@ -35,6 +51,46 @@ _MAX_ARCHITECTURE_BYTES = 1 << 20
 _MAX_LAYERS = 1000
 _MAX_UNITS = 1 << 20
 _MAX_PARAMS = 1 << 31
+_MAX_NAME_CHARS = 256
+
+# --- limits of the archive reader
+_NPY_MAGIC = b"\x93NUMPY"
+_MAX_NPY_HEADER = 10_000        # numpy's own default limit (numpy.lib.format._MAX_HEADER_SIZE)
+_MAX_NDIM = 32
+_MAX_DIM_DIGITS = 20
+_CHUNK = 1 << 20                # data are read in chunks of this size
+_MAX_EXPANSION = 100            # a deflated member may expand at most this much ...
+_EXPANSION_FLOOR = 1 << 20      # ... once it is larger than this
+_MAX_JSON_DEPTH = 64
+_MAX_JSON_INT_DIGITS = 100
+_LOCAL_HEADER_BYTES = 30        # fixed part of a zip local file header
+
+# what zipfile/zlib raise on damaged archives (ValueError covers UnicodeDecodeError,
+# RuntimeError covers encrypted members and NotImplementedError)
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, OSError, EOFError,
+               ValueError, RuntimeError, OverflowError)
+
+_DEFAULT_DTYPES = {
+    "f": (np.float32, np.float64),
+    "i": (np.int8, np.int16, np.int32, np.int64),
+    "u": (np.uint8, np.uint16, np.uint32, np.uint64),
+    "b": (np.bool_,),
+}
+_MEMBER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,199}")
+_SAVEZ_RESERVED = frozenset({"file", "allow_pickle"})  # np.savez's own keyword arguments
+
+_repr = reprlib.Repr()
+_repr.maxstring = _repr.maxother = 80
+_repr.maxlevel, _repr.maxdict, _repr.maxlist = 3, 6, 6
+
+
+def _short(value: Any) -> str:
+    """A bounded repr of a value read from a file (for error messages)."""
+    return _repr.repr(value)
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
@@ -64,6 +120,438 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
         pass
 
 
+# ---------------------------------------------------------------------- the archive reader
+class _HeaderError(Exception):
+    """An ``.npy`` header that does not parse (turned into a ModelFileError naming the member)."""
+
+
+class _Unreadable(Exception):
+    """zipfile/zlib failed while reading a member (turned into a ModelFileError naming the member)."""
+
+
+class _Guarded:
+    """A zip member whose ``read`` turns the errors of a damaged archive into :class:`_Unreadable`,
+    so that only those (not a bug of the parser around it) are reported as a bad file."""
+
+    def __init__(self, fh: Any) -> None:
+        self._fh = fh
+
+    def read(self, n: int) -> bytes:
+        try:
+            return self._fh.read(n)
+        except _ZIP_ERRORS as exc:
+            raise _Unreadable(f"{type(exc).__name__}: {_clip(str(exc))}") from None
+
+
+_NPY_ITEM = re.compile(r"""
+    \s* (?P<q>['"]) (?P<key>\w+) (?P=q) \s* : \s*
+    (?:   (?P<sq>['"]) (?P<str>[^'"\\\n]*) (?P=sq)
+        | (?P<bool>True|False)
+        | \( (?P<tuple>[^()]*) \)
+        | (?P<list>\[)
+    ) \s* (?P<comma>,)?""", re.VERBOSE)
+_NPY_DIM = re.compile(r"[0-9]{1,%d}" % _MAX_DIM_DIGITS)
+
+
+def _parse_npy_header(text: str) -> tuple[str, bool, tuple[int, ...]]:
+    """Parse the dict literal of an ``.npy`` header, strictly, without ``eval`` or ``ast``.
+
+    Only the form numpy writes is accepted: ``{'descr': '<f8', 'fortran_order': False,
+    'shape': (3, 4), }`` (any key order, optional trailing comma, padding).
+    """
+    text = text.strip(" \t\r\n")
+    if not (text.startswith("{") and text.endswith("}")):
+        raise _HeaderError(f"the header is not a {{...}} dictionary: {_short(text)}")
+    body, pos, items, need_comma = text[1:-1], 0, {}, False
+    while body[pos:].strip():
+        if need_comma:
+            raise _HeaderError(f"the header lacks a comma before {_short(body[pos:pos + 40])}")
+        m = _NPY_ITEM.match(body, pos)
+        if m is None:
+            raise _HeaderError(f"the header cannot be parsed at {_short(body[pos:pos + 40])}")
+        key = m.group("key")
+        if key in items:
+            raise _HeaderError(f"the header gives {key!r} twice")
+        if m.group("list") is not None:
+            raise _HeaderError(f"the header's {key!r} is a list (a structured dtype), which is not allowed")
+        if m.group("str") is not None:
+            items[key] = m.group("str")
+        elif m.group("bool") is not None:
+            items[key] = m.group("bool") == "True"
+        else:
+            parts = [p.strip() for p in m.group("tuple").split(",")]
+            if len(parts) > 1 and parts[-1] == "":
+                parts.pop()
+            elif parts == [""]:
+                parts = []
+            elif len(parts) == 1:
+                raise _HeaderError(f"the header's {key!r} is ({parts[0]}), not a tuple")
+            if not all(_NPY_DIM.fullmatch(p) for p in parts):
+                raise _HeaderError(f"the header's {key!r} ({_short(m.group('tuple'))}) is not a tuple of "
+                                   f"non-negative integers")
+            items[key] = tuple(int(p) for p in parts)
+        pos, need_comma = m.end(), m.group("comma") is None
+    if set(items) != {"descr", "fortran_order", "shape"}:
+        raise _HeaderError(f"the header's keys are {sorted(items)}, expected ['descr', 'fortran_order', 'shape']")
+    descr, fortran, shape = items["descr"], items["fortran_order"], items["shape"]
+    if not isinstance(descr, str):
+        raise _HeaderError(f"the header's descr is {_short(descr)}, not a dtype string")
+    if not isinstance(fortran, bool):
+        raise _HeaderError(f"the header's fortran_order is {_short(fortran)}, not True or False")
+    if not isinstance(shape, tuple):
+        raise _HeaderError(f"the header's shape is {_short(shape)}, not a tuple")
+    return descr, fortran, shape
+
+
+def _read_exact(fh: Any, n: int) -> bytes:
+    """Read ``n`` bytes (fewer only at the end of the member), at most ``_CHUNK`` at a time."""
+    parts, left = [], n
+    while left > 0:
+        data = fh.read(min(left, _CHUNK))
+        if not data:
+            break
+        parts.append(data)
+        left -= len(data)
+    return b"".join(parts)
+
+
+def _allowed_dtypes(kinds: str, dtypes: tuple | None) -> dict[str, np.dtype]:
+    """Map each accepted ``.npy`` descr string (little-endian or native) to its native dtype."""
+    if not kinds or set(kinds) - set(_DEFAULT_DTYPES):
+        raise ValueError(f"kinds must be made of {''.join(_DEFAULT_DTYPES)!r}, got {kinds!r}")
+    if dtypes is None:
+        candidates = [np.dtype(t) for k in kinds for t in _DEFAULT_DTYPES[k]]
+    else:
+        candidates = [np.dtype(t) for t in dtypes]
+    table = {}
+    for dt in candidates:
+        if dt.kind not in kinds or dt.fields is not None or dt.subdtype is not None or dt.hasobject:
+            raise ValueError(f"dtype {dt} is not a plain dtype of the kinds {kinds!r}")
+        native = dt.newbyteorder("=")
+        table[native.str] = native
+        table[native.newbyteorder("<").str] = native
+    return table
+
+
+def _explain_dtype(descr: str) -> str:
+    code = descr.lstrip("<>|=")
+    if code.startswith("O"):
+        return " (Python objects, which only pickle could read; never done here)"
+    if code.startswith(("V", "[")) or "," in descr:
+        return " (a structured or raw-bytes dtype)"
+    if descr.startswith(">"):
+        return " (big-endian)"
+    return ""
+
+
+class SafeArchive:
+    """Read-only view of an ``.npz`` file that validates every member before allocating.
+
+    Nothing is unpickled and :func:`numpy.load` is never called: the zip directory
+    is checked when the file is opened (no duplicate, encrypted or exotically
+    compressed member, every member's data inside the file, no member expanding more
+    than ``100x``), and each ``.npy`` header is parsed strictly and checked (dtype,
+    shape, declared size against the limit and against the member's stored size)
+    before its data are read, in bounded chunks. Every problem raises
+    :class:`~neuroplug.errors.ModelFileError` ``"cannot load {what} {path!r}: {why}"``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.npz`` file.
+    what : str
+        What the file is, for the messages (``"model"``, ``"checkpoint"``).
+
+    Attributes
+    ----------
+    names : frozenset of str
+        The member names without their ``.npy`` suffix.
+
+    Examples
+    --------
+    ``with SafeArchive(path) as archive: meta = archive.json("architecture")``
+    """
+
+    def __init__(self, path: str | os.PathLike[str], what: str = "model") -> None:
+        self.path = os.fspath(path)
+        self.what = what
+        self.names: frozenset[str] = frozenset()
+        self._fh: Any = None
+        self._zip: zipfile.ZipFile | None = None
+        try:  # non-blocking, so that a FIFO is refused below instead of waiting for a writer
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        except FileNotFoundError:
+            raise self.fail("no such file") from None
+        except OSError as exc:
+            raise self.fail(f"cannot be opened ({exc.strerror or exc})") from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise self.fail("it is not a regular file")
+            fh = self._fh = open(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
+        self._size = info.st_size
+        try:
+            try:
+                self._zip = zipfile.ZipFile(fh)
+            except _ZIP_ERRORS as exc:
+                raise self.fail(f"not a readable .npz archive ({type(exc).__name__}: {_clip(str(exc))})") from None
+            self.names = self._check_directory()
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> "SafeArchive":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (also done by ``with``)."""
+        zf, fh, self._zip, self._fh = self._zip, self._fh, None, None
+        if zf is not None:
+            zf.close()
+        if fh is not None:
+            fh.close()
+
+    def fail(self, why: str) -> ModelFileError:
+        """The :class:`~neuroplug.errors.ModelFileError` for this file: ``cannot load {what} {path!r}: {why}``."""
+        return ModelFileError(f"cannot load {self.what} {self.path!r}: {why}")
+
+    def _check_directory(self) -> frozenset[str]:
+        assert self._zip is not None
+        seen: set[str] = set()
+        for info in self._zip.infolist():
+            name = info.filename
+            if name in seen:
+                raise self.fail(f"it holds the member {name!r} twice")
+            seen.add(name)
+            if not name.endswith(".npy"):
+                raise self.fail(f"its member {name!r} is not an .npy array")
+            if info.flag_bits & 0x1:
+                raise self.fail(f"its member {name!r} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self.fail(f"its member {name!r} uses zip compression method {info.compress_type}; "
+                                f"only stored and deflated members are read")
+            if info.header_offset < 0:
+                raise self.fail(f"its member {name!r} has a negative offset {info.header_offset} "
+                                f"(corrupt zip directory)")
+            if info.header_offset + _LOCAL_HEADER_BYTES + info.compress_size > self._size:
+                raise self.fail(f"its member {name!r} declares {info.compress_size} bytes at offset "
+                                f"{info.header_offset}, past the end of the {self._size}-byte file (truncated?)")
+            if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+                raise self.fail(f"its stored member {name!r} declares {info.file_size} bytes but holds "
+                                f"{info.compress_size}")
+            if info.file_size > max(_EXPANSION_FLOOR, _MAX_EXPANSION * info.compress_size):
+                raise self.fail(f"its member {name!r} would expand from {info.compress_size} to "
+                                f"{info.file_size} bytes (more than {_MAX_EXPANSION}x; refusing a zip bomb)")
+        return frozenset(name[:-len(".npy")] for name in seen)
+
+    # ------------------------------------------------------------------ members
+    def json(self, name: str, max_bytes: int = 1 << 20) -> Any:
+        """The JSON value held, as UTF-8 text, by the 1-D uint8 member ``name``.
+
+        Rejects a member larger than ``max_bytes``, text that is not UTF-8 or not
+        JSON, ``NaN``/``Infinity`` (also as overflowing literals such as ``1e400``),
+        integers of more than 100 digits, duplicate keys in an object, and nesting
+        deeper than 64 levels.
+        """
+        raw = self._read(name, shape=None, ndim=1, kinds="u", dtypes=(np.uint8,), max_bytes=max_bytes)
+        try:
+            text = raw.tobytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self.fail(f"its entry {name!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        depth = _json_depth(text)
+        if depth > _MAX_JSON_DEPTH:
+            raise self.fail(f"its entry {name!r} nests JSON arrays/objects {depth} levels deep, "
+                            f"more than the {_MAX_JSON_DEPTH} allowed")
+        try:
+            return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float,
+                              parse_int=_parse_int, object_pairs_hook=_unique_keys)
+        except ValueError as exc:
+            raise self.fail(f"its entry {name!r} is not valid JSON ({_clip(str(exc))})") from None
+
+    def array(self, name: str, shape: tuple[int, ...] | None = None, kinds: str = "f",
+              max_bytes: int = 1 << 31, dtypes: tuple | None = None) -> np.ndarray:
+        """The array held by the member ``name``, validated before it is allocated.
+
+        Parameters
+        ----------
+        name : str
+            The member, without ``.npy``.
+        shape : tuple of int, optional
+            The required shape; ``None`` accepts any shape of at most ``max_bytes``.
+        kinds : str
+            The accepted dtype kinds, among ``"f"`` (float32, float64), ``"i"``
+            (int8 to int64), ``"u"`` (uint8 to uint64) and ``"b"`` (bool).
+        max_bytes : int
+            The largest accepted data size.
+        dtypes : tuple, optional
+            The accepted dtypes (of the given kinds) instead of those defaults.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new, writable, C-contiguous array in native byte order. Little-endian
+            and native data are accepted; object, structured, big-endian (on a
+            little-endian machine) and other dtypes are not.
+        """
+        return self._read(name, shape=shape, ndim=None, kinds=kinds, dtypes=dtypes, max_bytes=max_bytes)
+
+    def _read(self, name: str, *, shape: tuple[int, ...] | None, ndim: int | None, kinds: str,
+              dtypes: tuple | None, max_bytes: int) -> np.ndarray:
+        allowed = _allowed_dtypes(kinds, dtypes)
+        if self._zip is None:
+            raise ValueError("the archive is closed")
+        if name not in self.names:
+            raise self.fail(f"it has no {name!r} entry")
+        info = self._zip.getinfo(name + ".npy")
+        try:
+            try:
+                fh = self._zip.open(info)
+            except _ZIP_ERRORS as exc:
+                raise _Unreadable(f"{type(exc).__name__}: {_clip(str(exc))}") from None
+            with fh:
+                return self._read_npy(_Guarded(fh), info, name, shape, ndim, allowed, max_bytes)
+        except _Unreadable as exc:
+            raise self.fail(f"its entry {name!r} is unreadable ({exc})") from None
+
+    def _read_npy(self, fh: Any, info: zipfile.ZipInfo, name: str, shape: tuple[int, ...] | None,
+                  ndim: int | None, allowed: dict[str, np.dtype], max_bytes: int) -> np.ndarray:
+        entry = f"its entry {name!r}"
+        magic = _read_exact(fh, len(_NPY_MAGIC) + 2)
+        if len(magic) < len(_NPY_MAGIC) + 2 or magic[:len(_NPY_MAGIC)] != _NPY_MAGIC:
+            raise self.fail(f"{entry} is not an .npy array (it starts with {_short(magic)})")
+        version = (magic[-2], magic[-1])
+        if version not in ((1, 0), (2, 0)):
+            raise self.fail(f"{entry} uses .npy format version {version[0]}.{version[1]}; "
+                            f"only 1.0 and 2.0 are read")
+        size_bytes = 2 if version == (1, 0) else 4
+        raw_len = _read_exact(fh, size_bytes)
+        if len(raw_len) < size_bytes:
+            raise self.fail(f"{entry} is truncated inside its .npy header")
+        header_len = int.from_bytes(raw_len, "little")
+        if header_len > _MAX_NPY_HEADER:
+            raise self.fail(f"{entry} declares a {header_len}-byte .npy header, more than the "
+                            f"{_MAX_NPY_HEADER} allowed")
+        raw = _read_exact(fh, header_len)
+        if len(raw) < header_len:
+            raise self.fail(f"{entry} is truncated inside its .npy header")
+        try:
+            descr, fortran, dims = _parse_npy_header(raw.decode("latin1"))
+        except _HeaderError as exc:
+            raise self.fail(f"{entry} has an invalid .npy header: {exc}") from None
+        dtype = allowed.get(descr)
+        if dtype is None:
+            expected = ", ".join(map(repr, sorted(allowed)))
+            raise self.fail(f"{entry} has dtype {_short(descr)}{_explain_dtype(descr)}; "
+                            f"allowed: {expected}")
+        if len(dims) > _MAX_NDIM:
+            raise self.fail(f"{entry} declares {len(dims)} dimensions, more than {_MAX_NDIM}")
+        if shape is not None and dims != tuple(shape):
+            raise self.fail(f"{entry} has shape {dims}, expected {tuple(shape)}")
+        if ndim is not None and len(dims) != ndim:
+            raise self.fail(f"{entry} has shape {dims}, expected a {ndim}-D array")
+        nbytes = math.prod(dims) * dtype.itemsize
+        if nbytes > max_bytes:
+            raise self.fail(f"{entry} declares shape {dims} of {dtype} ({nbytes} bytes), more than the "
+                            f"{max_bytes} bytes allowed")
+        data_offset = len(magic) + size_bytes + header_len
+        if info.file_size != data_offset + nbytes:
+            raise self.fail(f"{entry} declares shape {dims} of {dtype} ({nbytes} bytes after a "
+                            f"{data_offset}-byte header), but the member holds {info.file_size} bytes")
+        buf = np.empty(nbytes, dtype=np.uint8)
+        view, pos = memoryview(buf), 0
+        while pos < nbytes:
+            chunk = fh.read(min(_CHUNK, nbytes - pos))
+            if not chunk:
+                raise self.fail(f"{entry} is truncated: {pos} of its {nbytes} data bytes are present")
+            view[pos:pos + len(chunk)] = chunk
+            pos += len(chunk)
+        if fh.read(1):  # also makes zipfile check the CRC of the whole member
+            raise self.fail(f"{entry} holds more data than its header declares")
+        if dtype.kind == "b" and nbytes and int(buf.max()) > 1:
+            raise self.fail(f"{entry} holds bool bytes other than 0 and 1")
+        order = "F" if fortran else "C"
+        arr = buf.view(np.dtype(descr)).reshape(dims, order=order)
+        # a view of ``buf`` (private to this call) unless a copy is needed for order or byte order
+        return np.require(arr.astype(dtype, copy=False), requirements=["C", "W"])
+
+
+def _json_depth(text: str) -> int:
+    """How deeply ``[``/``{`` nest in ``text``, outside string literals (linear time, no recursion)."""
+    skeleton = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(1 if c in "[{" else -1 for c in skeleton), default=0)
+
+
+# a string literal, its closing quote optional: an unterminated string is consumed once, to the
+# end of the text, instead of being retried from every later quote (which takes quadratic time)
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not allowed")
+
+
+def _parse_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {_short(token)} overflows to {value}")
+    return value
+
+
+def _parse_int(token: str) -> int:
+    if len(token.lstrip("-")) > _MAX_JSON_INT_DIGITS:
+        raise ValueError(f"an integer has {len(token.lstrip('-'))} digits, more than {_MAX_JSON_INT_DIGITS}")
+    return int(token)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {_short(key)} appears twice in an object")
+        out[key] = value
+    return out
+
+
+def write_archive(path: str | os.PathLike[str], meta_name: str, meta: dict,
+                  arrays: dict[str, np.ndarray]) -> None:
+    """Write ``meta`` as JSON and ``arrays`` to the ``.npz`` file ``path``, atomically.
+
+    The JSON (``allow_nan=False``, sorted keys) is stored as the uint8 member
+    ``meta_name``, first, followed by ``arrays`` in order, with :func:`numpy.savez`
+    (uncompressed); :class:`SafeArchive` reads the result back. Raises
+    :class:`~neuroplug.errors.ConfigError` for invalid member names, metadata
+    that is not plain JSON, or arrays that are not plain bool/int/uint/float.
+    """
+    for key in (meta_name, *arrays):
+        if not isinstance(key, str) or not _MEMBER_NAME.fullmatch(key) or key in _SAVEZ_RESERVED:
+            raise ConfigError(f"invalid archive member name {key!r}: use letters, digits, '_', '.', '-' "
+                              f"(not {sorted(_SAVEZ_RESERVED)})")
+    if meta_name in arrays:
+        raise ConfigError(f"the member name {meta_name!r} is used for both the metadata and an array")
+    try:
+        text = json.dumps(meta, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"the {meta_name!r} metadata is not plain JSON: {exc}") from None
+    members = {meta_name: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
+    for key, value in arrays.items():
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf" or arr.dtype.fields is not None or arr.dtype.subdtype is not None:
+            raise ConfigError(f"the array {key!r} has dtype {arr.dtype}; only bool, integer and float "
+                              f"arrays can be saved")
+        if not arr.dtype.isnative:
+            arr = arr.astype(arr.dtype.newbyteorder("="))
+        members[key] = arr
+    atomic_write(path, lambda fh: np.savez(fh, **members))
+
+
+# ---------------------------------------------------------------------- models
 def save(network: Any, path: str | os.PathLike[str]) -> None:
     """Save ``network`` (architecture and weights) to ``path`` atomically.
 
@@ -75,15 +563,8 @@ def save(network: Any, path: str | os.PathLike[str]) -> None:
     if not isinstance(network, Sequential):
         raise ConfigError(f"network must be a neuroplug.Sequential, got {type(network).__name__}")
     arch = {"format": "neuroplug.sequential", "version": FORMAT_VERSION, **network.get_config()}
-    text = json.dumps(arch, sort_keys=True, allow_nan=False)
-    arrays = {"architecture": np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
-    for i, p in enumerate(network.parameters()):
-        arrays[f"param_{i}"] = p
-    atomic_write(path, lambda fh: np.savez(fh, **arrays))
-
-
-def _fail(path: Any, why: str) -> ModelFileError:
-    return ModelFileError(f"cannot load model {os.fspath(path)!r}: {why}")
+    params = {f"param_{i}": p for i, p in enumerate(network.parameters())}
+    write_archive(path, "architecture", arch, params)
 
 
 def load(path: str | os.PathLike[str]) -> Any:
@@ -92,109 +573,182 @@ def load(path: str | os.PathLike[str]) -> Any:
     Raises
     ------
     ModelFileError
-        The file is missing, truncated, not a neuroplug model, has unknown keys or
-        wrong shapes, or names a component that is not installed.
+        The file is missing, truncated or corrupted, is not a neuroplug model, has
+        unknown keys, wrong shapes or dtypes, non-finite weights or sizes beyond the
+        limits, or names a component that is not installed or rejects its config.
     """
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise _fail(path, "no such file") from None
-    except OSError as exc:
-        raise _fail(path, f"cannot be opened ({exc.strerror or exc})") from None
-    with fh:
-        return _load_from(path, fh)
+    from .registry import get_registry
+
+    get_registry().plugins()  # plugin loading problems are reported as such, not as a bad file
+    with SafeArchive(path, "model") as archive:
+        if "architecture" not in archive.names:
+            raise archive.fail("it has no 'architecture' entry (not a neuroplug model)")
+        arch = archive.json("architecture", max_bytes=_MAX_ARCHITECTURE_BYTES)
+        layers_cfg, input_dim, dtype = _validate_architecture(archive.fail, arch)
+        shapes, fan_in = [], input_dim
+        for cfg in layers_cfg:
+            shapes += [(fan_in, cfg["units"]), (cfg["units"],)]
+            fan_in = cfg["units"]
+        expected = {"architecture"} | {f"param_{i}" for i in range(len(shapes))}
+        if archive.names != expected:
+            extra, missing = sorted(archive.names - expected), sorted(expected - archive.names)
+            raise archive.fail(f"it holds unexpected entries {extra} / lacks {missing}")
+        layers = [_build_layer(archive.fail, i, cfg) for i, cfg in enumerate(layers_cfg)]
+        arrays = []
+        for i, shape in enumerate(shapes):
+            arr = archive.array(f"param_{i}", shape=shape, kinds="f", dtypes=(np.dtype(dtype),),
+                                max_bytes=_MAX_PARAMS * 8)
+            if not np.isfinite(arr).all():
+                raise archive.fail(f"its entry 'param_{i}' holds non-finite values (NaN or inf)")
+            arrays.append(arr)
+    return _assemble(layers, input_dim, dtype, arrays)
 
 
-def _load_from(path: Any, fh: Any) -> Any:
-    from .layers import Dense
+def network_from_config(arch: Any, weights: Any, fail: Callable[[str], ModelFileError] | None = None) -> Any:
+    """Build a network from a stored architecture and its weights, validating both.
+
+    ``arch`` is the architecture JSON of a model file (``format``, ``version``,
+    ``input_dim``, ``dtype``, ``layers``); its components are created by name
+    through the registry and no initializer runs. ``weights`` is the list of
+    arrays (``W1, b1, ...``) or a function ``weights(i, shape, dtype)`` that reads
+    array ``i`` (checkpoints read them from their file this way). Every problem
+    raises ``fail(why)``, by default a :class:`~neuroplug.errors.ModelFileError`.
+    """
+    if fail is None:
+        def fail(why: str) -> ModelFileError:
+            return ModelFileError(f"invalid network architecture: {why}")
+    layers_cfg, input_dim, dtype = _validate_architecture(fail, arch)
+    shapes, fan_in = [], input_dim
+    for cfg in layers_cfg:
+        shapes += [(fan_in, cfg["units"]), (cfg["units"],)]
+        fan_in = cfg["units"]
+    if callable(weights):
+        arrays = [weights(i, shape, np.dtype(dtype)) for i, shape in enumerate(shapes)]
+    else:
+        arrays = list(weights)
+        if len(arrays) != len(shapes):
+            raise fail(f"the architecture has {len(shapes)} weight arrays, got {len(arrays)}")
+    for i, (arr, shape) in enumerate(zip(arrays, shapes)):
+        if not isinstance(arr, np.ndarray) or arr.shape != shape or arr.dtype != np.dtype(dtype):
+            raise fail(f"weight array {i} must be {dtype} of shape {shape}, got "
+                       f"{getattr(arr, 'dtype', type(arr).__name__)} {getattr(arr, 'shape', '')}")
+        if not np.isfinite(arr).all():
+            raise fail(f"weight array {i} holds non-finite values (NaN or inf)")
+    layers = [_build_layer(fail, i, cfg) for i, cfg in enumerate(layers_cfg)]
+    return _assemble(layers, input_dim, dtype, arrays)
+
+
+class _Stored:
+    """Stands in for a layer's initializer while a loaded network is built: returns the stored array.
+
+    So loading never runs an initializer (with a configuration read from the file)
+    on a possibly large shape only to overwrite its result.
+    """
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+    def __call__(self, fan_in: int, fan_out: int, rng: Any, dtype: Any) -> np.ndarray:
+        return self.array
+
+
+def _assemble(layers: list[Any], input_dim: int, dtype: str, arrays: list[np.ndarray]) -> Any:
     from .network import Sequential
 
+    originals = [(layer.init, layer.bias_init) for layer in layers]
+    for i, layer in enumerate(layers):
+        layer.init, layer.bias_init = _Stored(arrays[2 * i]), _Stored(arrays[2 * i + 1])
     try:
-        archive = np.load(fh, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise _fail(path, f"not a readable .npz archive ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise _fail(path, "not an .npz archive")
-    with archive:
-        names = set(archive.files)
-        if "architecture" not in names:
-            raise _fail(path, "it has no 'architecture' entry (not a neuroplug model)")
-        info = archive.zip.getinfo("architecture.npy")
-        if info.file_size > _MAX_ARCHITECTURE_BYTES:
-            raise _fail(path, f"its architecture entry is {info.file_size} bytes, more than the "
-                              f"{_MAX_ARCHITECTURE_BYTES} allowed")
-        try:
-            raw = archive["architecture"]
-            arch = json.loads(bytes(np.asarray(raw, dtype=np.uint8)).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise _fail(path, f"its architecture is not valid JSON ({exc})") from None
-        layers_cfg, input_dim, dtype = _validate_architecture(path, arch)
-        n_params = 2 * len(layers_cfg)
-        expected = {"architecture"} | {f"param_{i}" for i in range(n_params)}
-        if names != expected:
-            extra, missing = sorted(names - expected), sorted(expected - names)
-            raise _fail(path, f"it holds unexpected entries {extra} / lacks {missing}")
-        layers = []
-        try:
-            for i, cfg in enumerate(layers_cfg):
-                layers.append(Dense(**{k: v for k, v in cfg.items() if k != "type"}))
-        except ComponentNotFoundError as exc:
-            raise _fail(path, f"layer {i} uses a component that is not installed: {exc}") from None
-        except (NeuroplugError, TypeError) as exc:
-            raise _fail(path, f"layer {i} has an invalid configuration: {exc}") from None
         net = Sequential(layers, input_dim=input_dim, seed=0, dtype=dtype)
-        for i, p in enumerate(net.parameters()):
-            key = f"param_{i}"
-            member = archive.zip.getinfo(f"{key}.npy")
-            if member.file_size > p.nbytes + 4096:
-                raise _fail(path, f"{key} declares {member.file_size} bytes; shape {p.shape} needs {p.nbytes}")
-            try:
-                arr = archive[key]
-            except (ValueError, zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise _fail(path, f"{key} is unreadable ({exc})") from None
-            if arr.shape != p.shape:
-                raise _fail(path, f"{key} has shape {arr.shape}, but the architecture needs {p.shape}")
-            if arr.dtype.kind != "f":
-                raise _fail(path, f"{key} has dtype {arr.dtype}, expected floating point")
-            if not np.isfinite(arr).all():
-                raise _fail(path, f"{key} holds non-finite values")
-            p[...] = arr
+    finally:
+        for layer, (init, bias_init) in zip(layers, originals):
+            layer.init, layer.bias_init = init, bias_init
+    for p, arr in zip(net.parameters(), arrays):
+        p[...] = arr  # also the bias of a layer without bias, as stored
     return net
 
 
-def _validate_architecture(path: Any, arch: Any) -> tuple[list[dict[str, Any]], int, str]:
+_COMPONENT_FIELDS = (("activation", "activation"), ("init", "initializer"), ("bias_init", "initializer"))
+
+
+def _build_layer(fail: Callable[[str], ModelFileError], i: int, cfg: dict[str, Any]) -> Any:
+    """A Dense layer from a validated layer config, its components created by name via the registry."""
+    from .layers import Dense
+    from .registry import create
+
+    components = {}
+    for key, kind in _COMPONENT_FIELDS:
+        spec = cfg[key]
+        where = f"layer {i} {key} {spec['name']!r}"
+        try:
+            components[key] = create(kind, spec)
+        except AmbiguousComponentError as exc:
+            raise fail(f"{where}: {_clip(str(exc))}") from None
+        except ComponentNotFoundError as exc:
+            raise fail(f"layer {i} uses a component that is not installed: {_clip(str(exc))}") from None
+        except NeuroplugError as exc:
+            raise fail(f"{where} has an invalid configuration: {_clip(str(exc))}") from None
+        except Exception as exc:  # a component's own code rejected the config in its own way
+            raise fail(f"{where} cannot be built from the config {_short(spec['config'])}: "
+                       f"{type(exc).__name__}: {_clip(str(exc))}") from exc
+    try:
+        return Dense(cfg["units"], use_bias=cfg["use_bias"], **components)
+    except NeuroplugError as exc:
+        raise fail(f"layer {i} has an invalid configuration: {_clip(str(exc))}") from None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _validate_architecture(fail: Callable[[str], ModelFileError], arch: Any) -> tuple[list[dict[str, Any]], int, str]:
+    """Check the architecture JSON against the schema; return (layers, input_dim, dtype)."""
     if not isinstance(arch, dict):
-        raise _fail(path, "the architecture must be a JSON object")
+        raise fail(f"the architecture must be a JSON object, got {type(arch).__name__}")
     allowed = {"format", "version", "input_dim", "dtype", "layers"}
     if set(arch) != allowed:
-        raise _fail(path, f"architecture keys must be {sorted(allowed)}, got {sorted(arch)}")
+        raise fail(f"architecture keys must be {sorted(allowed)}, got {_short(sorted(arch))}")
     if arch["format"] != "neuroplug.sequential":
-        raise _fail(path, f"unknown format {arch['format']!r}")
-    if arch["version"] != FORMAT_VERSION:
-        raise _fail(path, f"format version {arch['version']!r} is not supported (this neuroplug reads {FORMAT_VERSION})")
+        raise fail(f"unknown format {_short(arch['format'])} (expected 'neuroplug.sequential')")
+    if not _is_int(arch["version"]) or arch["version"] != FORMAT_VERSION:
+        raise fail(f"format version {_short(arch['version'])} is not supported (this neuroplug reads {FORMAT_VERSION})")
     input_dim = arch["input_dim"]
-    if not isinstance(input_dim, int) or isinstance(input_dim, bool) or not 1 <= input_dim <= _MAX_UNITS:
-        raise _fail(path, f"input_dim must be an integer in [1, {_MAX_UNITS}], got {input_dim!r}")
-    if arch["dtype"] not in ("float32", "float64"):
-        raise _fail(path, f"dtype must be 'float32' or 'float64', got {arch['dtype']!r}")
+    if not _is_int(input_dim) or not 1 <= input_dim <= _MAX_UNITS:
+        raise fail(f"input_dim must be an integer in [1, {_MAX_UNITS}], got {_short(input_dim)}")
+    if not isinstance(arch["dtype"], str) or arch["dtype"] not in ("float32", "float64"):
+        raise fail(f"dtype must be 'float32' or 'float64', got {_short(arch['dtype'])}")
     layers = arch["layers"]
     if not isinstance(layers, list) or not 1 <= len(layers) <= _MAX_LAYERS:
-        raise _fail(path, f"layers must be a list of 1 to {_MAX_LAYERS} layers")
+        raise fail(f"layers must be a list of 1 to {_MAX_LAYERS} layers, got {_short(layers)}")
     fan_in, total = input_dim, 0
     layer_keys = {"type", "units", "activation", "init", "bias_init", "use_bias"}
     for i, layer in enumerate(layers):
-        if not isinstance(layer, dict) or set(layer) != layer_keys or layer["type"] != "dense":
-            raise _fail(path, f"layer {i} must be a dense layer with keys {sorted(layer_keys)}")
+        if not isinstance(layer, dict):
+            raise fail(f"layer {i} must be a JSON object, got {_short(layer)}")
+        if set(layer) != layer_keys:
+            raise fail(f"layer {i} keys must be {sorted(layer_keys)}, got {_short(sorted(layer))}")
+        if not isinstance(layer["type"], str) or layer["type"] != "dense":
+            raise fail(f"layer {i} type must be 'dense', got {_short(layer['type'])}")
         units = layer["units"]
-        if not isinstance(units, int) or isinstance(units, bool) or not 1 <= units <= _MAX_UNITS:
-            raise _fail(path, f"layer {i} units must be an integer in [1, {_MAX_UNITS}], got {units!r}")
-        for key in ("activation", "init", "bias_init"):
+        if not _is_int(units) or not 1 <= units <= _MAX_UNITS:
+            raise fail(f"layer {i} units must be an integer in [1, {_MAX_UNITS}], got {_short(units)}")
+        if not isinstance(layer["use_bias"], bool):
+            raise fail(f"layer {i} use_bias must be true or false, got {_short(layer['use_bias'])}")
+        for key, kind in _COMPONENT_FIELDS:
             comp = layer[key]
-            if not (isinstance(comp, dict) and set(comp) == {"kind", "name", "config"}
-                    and isinstance(comp["name"], str) and isinstance(comp["config"], dict)):
-                raise _fail(path, f"layer {i} {key} must be {{'kind', 'name', 'config'}}, got {comp!r}")
+            if not (isinstance(comp, dict) and set(comp) == {"kind", "name", "config"}):
+                raise fail(f"layer {i} {key} must be an object with the keys ['config', 'kind', 'name'], "
+                           f"got {_short(comp)}")
+            if not isinstance(comp["kind"], str) or comp["kind"] != kind:
+                raise fail(f"layer {i} {key} kind must be {kind!r}, got {_short(comp['kind'])}")
+            name = comp["name"]
+            if not isinstance(name, str) or not 1 <= len(name) <= _MAX_NAME_CHARS:
+                raise fail(f"layer {i} {key} name must be a string of 1 to {_MAX_NAME_CHARS} characters, "
+                           f"got {_short(name)}")
+            if not isinstance(comp["config"], dict):
+                raise fail(f"layer {i} {key} config must be a JSON object, got {_short(comp['config'])}")
         total += (fan_in + 1) * units
         fan_in = units
     if total > _MAX_PARAMS:
-        raise _fail(path, f"the architecture declares {total} parameters, more than {_MAX_PARAMS}")
+        raise fail(f"the architecture declares {total} parameters, more than {_MAX_PARAMS}")
     return layers, input_dim, arch["dtype"]

@@ -132,12 +132,12 @@ class EarlyStopping(Callback):
         self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
         self.best_epoch: int | None = None
         self.stopped_epoch: int | None = None
+        self._best, self._wait = math.inf, 0
+        self._weights: list[np.ndarray] | None = None
 
     def on_train_begin(self, state: TrainingState) -> None:
         self._sign = -1.0 if (self.mode == "max" or (self.mode == "auto" and "acc" in self.monitor)) else 1.0
-        self._best = math.inf
-        self._wait = 0
-        self._weights: list[np.ndarray] | None = None
+        self._best, self._wait, self._weights = math.inf, 0, None
         self.best_epoch = self.stopped_epoch = None
 
     def on_epoch_end(self, state: TrainingState) -> None:
@@ -606,9 +606,13 @@ class _Run:
         callbacks, state = self.callbacks, self.state
         for cb in callbacks:
             cb.on_train_begin(state)
-        if self.restored is not None:
-            for cb, saved in zip(callbacks, self.restored.callback_states):
-                cb.set_state(copy.deepcopy(saved["state"]))
+        if self.restored is not None:  # each callback gets the state of the first saved one of its class
+            saved = list(self.restored.callback_states)
+            for cb in callbacks:
+                match = next((s for s in saved if s["type"] == type(cb).__name__), None)
+                if match is not None:
+                    saved.remove(match)
+                    cb.set_state(copy.deepcopy(match["state"]))
         if self.progress:
             from tqdm.auto import tqdm
 
