@@ -504,7 +504,7 @@ class Registry:
         return message
 
     # ------------------------------------------------------------------ creating
-    def create(self, kind: str, spec: Any, **params: Any) -> Component:
+    def create(self, kind: str, spec: Any, /, **params: Any) -> Component:
         """Build a component of ``kind`` from a name, a config dict or an instance.
 
         Parameters
@@ -784,7 +784,7 @@ def isolated_registry(*plugins: Any, autoload: bool = False,
             _default = previous
 
 
-def create(kind: str, spec: Any, **params: Any) -> Component:
+def create(kind: str, spec: Any, /, **params: Any) -> Component:
     """Build a component from the default registry: ``create("activation", "leaky_relu", alpha=0.1)``.
 
     See :meth:`Registry.create`.

@@ -24,7 +24,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .errors import ComponentError, ConfigError, DivergenceError, InputError, NeuroplugError, ShapeError
+from .errors import (ComponentError, ConfigError, DivergenceError, InputError, NeuroplugError, NonFiniteError,
+                     ShapeError)
 from .network import Sequential
 from .registry import create
 from .validation import check_bool, check_choice, check_number
@@ -255,6 +256,7 @@ def _failing_component(exc: BaseException) -> str | None:
     return f"{found.kind} {type(found).__name__}"
 
 
+_UNSET = object()
 #: The most learning rates tabulated before training (beyond, they are computed per step).
 _MAX_LR_TABLE = 1_000_000
 
@@ -453,6 +455,16 @@ class _Run:
         self.classify = _is_classification(y, network)
         self.labels = y
         Y = loss_fn.prepare_targets(y, network.output_dim, dtype)
+        # the loss must reduce a batch to one number (one with reduction="none" cannot drive fit):
+        # asked once, on uniform outputs for the first sample
+        k = network.output_dim
+        with np.errstate(all="ignore"):
+            probe = loss_fn.forward(np.full((1, k), 1.0 / k if k > 1 else 0.5, dtype=dtype),
+                                    np.take(Y, [0], axis=0))
+        if np.ndim(probe) != 0:
+            raise ConfigError(f"fit needs a loss that reduces a batch to one number; the "
+                              f"{_component_label(loss_fn)} returns an array of shape {np.shape(probe)} "
+                              f"(a reduction='none' configuration?)")
         Xt = np.ascontiguousarray(X, dtype=dtype)
         self.val = None
         if val is not None:
@@ -504,6 +516,7 @@ class _Run:
         self.flag = [False]
         self.every = policy.every if policy is not None and isinstance(policy.every, int) else 0
         self.fit_config: dict[str, Any] | None = None
+        self.network_config: Any = _UNSET
         self.restored: Any = None
         self.best: float | None = None
         self.bar: Any = None
@@ -532,12 +545,13 @@ class _Run:
         """The training state now (between two steps) as a Checkpoint."""
         from .checkpoint import Checkpoint
 
-        try:
-            network_config = self.network.get_config()
-        except ConfigError:
-            network_config = None
+        if self.network_config is _UNSET:  # the architecture does not change: described once
+            try:
+                self.network_config = self.network.get_config()
+            except ConfigError:
+                self.network_config = None
         return Checkpoint(
-            network_config=network_config, weights=self.network.get_weights(), fit_config=dict(self.config()),
+            network_config=copy.deepcopy(self.network_config), weights=self.network.get_weights(), fit_config=dict(self.config()),
             epoch=self.epoch, batch=self.batch, step=self.step, shuffled=self.shuffled, lr=self.lr_now,
             epoch_loss=self.total, stopped=self.state.stop,
             rng_state=copy.deepcopy(self.rng.bit_generator.state), order=self.order.copy(),
@@ -753,6 +767,8 @@ class _Run:
                 if flag[0]:
                     reason = "interrupt"
                     break
+        except NonFiniteError as exc:  # a component that checks its own overflow (the built-in losses)
+            reason, self.raised = "raised", exc
         finally:
             self.batch, self.step, self.total, self.lr_now = b, step, total, lr_now
         return reason
@@ -817,7 +833,7 @@ class _Run:
     def _diverged(self, reason: str) -> None:
         """Put the last finite state back, find what produced the non-finite value, raise."""
         failing = self.batch
-        if reason == "weights" or not _all_finite(self.params):
+        if reason in ("weights", "raised") or not _all_finite(self.params):
             # a finite step made a weight non-finite (an overflowing update) earlier on:
             # redo the epoch from its start, checking the weights after every update
             reached = self.batch
@@ -857,8 +873,32 @@ def _component_label(component: Any) -> str:
     return f"{component.kind} {type(component).__name__}"
 
 
+class _Culprit(Exception):
+    """Raised inside :func:`_diagnose` with the description of the first non-finite value."""
+
+
+def _checked(label: str, what: str, fn: Any, *args: Any) -> np.ndarray:
+    """``fn(*args)``; a :class:`NonFiniteError` it raises, or a non-finite result, names ``label``."""
+    try:
+        result = fn(*args)
+    except NonFiniteError as exc:
+        raise _Culprit(f"the {label} reports: {exc}") from None
+    if not np.isfinite(result).all():
+        raise _Culprit(f"{what} of the {label} is non-finite")
+    return result
+
+
 def _diagnose(run: _Run, batch: int, lr: float) -> str:
     """Redo batch ``batch`` layer by layer (weights unchanged) and name the first non-finite value."""
+    try:
+        _trace(run, batch)
+    except _Culprit as found:
+        return str(found)
+    return (f"the update of the {_component_label(run.opt)} produced a non-finite weight from finite "
+            f"gradients (lr={lr:g})")
+
+
+def _trace(run: _Run, batch: int) -> None:
     net = run.network
     start = batch * run.batch_size
     idx = run.order[start:start + run.batch_size]
@@ -868,47 +908,37 @@ def _diagnose(run: _Run, batch: int, lr: float) -> str:
     zs, acts = [], []
     for i, layer in enumerate(net.layers):
         if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
-            return f"the weights of layers[{i}] are non-finite"
+            raise _Culprit(f"the weights of layers[{i}] are non-finite")
         z = a @ layer.W
         if layer.use_bias:
             z = z + layer.b
         if not np.isfinite(z).all():
-            return (f"the weighted sum z of layers[{i}] overflowed (largest |input| {np.abs(a).max():.3g}, "
-                    f"largest |weight| {np.abs(layer.W).max():.3g})")
-        a = layer.activation.forward(z.copy())
-        if not np.isfinite(a).all():
-            return f"the output of layers[{i}], {_component_label(layer.activation)}, is non-finite"
+            raise _Culprit(f"the weighted sum z of layers[{i}] overflowed (largest |input| {np.abs(a).max():.3g}, "
+                           f"largest |weight| {np.abs(layer.W).max():.3g})")
+        a = _checked(f"{_component_label(layer.activation)} of layers[{i}]", "the output",
+                     layer.activation.forward, z.copy())
         zs.append(z)
         acts.append(a)
-    value = float(run.loss_fn.forward(a, yb))
-    if not math.isfinite(value):
-        return f"the {_component_label(run.loss_fn)} is {value}"
+    loss = _component_label(run.loss_fn)
+    _checked(loss, "the value", lambda: np.asarray(run.loss_fn.forward(a, yb)))
     if run.fused:
-        delta = run.loss_fn.fused_gradient(a, yb)
-        if not np.isfinite(delta).all():
-            return f"the fused gradient of the {_component_label(run.loss_fn)} is non-finite"
+        delta = _checked(loss, "the fused gradient", run.loss_fn.fused_gradient, a, yb)
     else:
-        g = run.loss_fn.gradient(a, yb)
-        if not np.isfinite(g).all():
-            return f"the gradient of the {_component_label(run.loss_fn)} is non-finite"
+        g = _checked(loss, "the gradient", run.loss_fn.gradient, a, yb)
         last = net.layers[-1].activation
-        delta = last.backward(zs[-1], acts[-1], g.copy())
-        if not np.isfinite(delta).all():
-            return f"the derivative of layers[{len(net.layers) - 1}]: {_component_label(last)} is non-finite"
+        delta = _checked(f"{_component_label(last)} of layers[{len(net.layers) - 1}]", "the derivative",
+                         last.backward, zs[-1], acts[-1], g.copy())
     for i in range(len(net.layers) - 1, -1, -1):
         a_prev = acts[i - 1] if i else x
         if not np.isfinite(a_prev.T @ delta).all():
-            return f"the weight gradient of layers[{i}] overflowed"
+            raise _Culprit(f"the weight gradient of layers[{i}] overflowed")
         if i:
             grad = delta @ net.layers[i].W.T
             if not np.isfinite(grad).all():
-                return f"the gradient flowing into layers[{i}] overflowed"
+                raise _Culprit(f"the gradient flowing into layers[{i}] overflowed")
             act = net.layers[i - 1].activation
-            delta = act.backward(zs[i - 1], acts[i - 1], grad)
-            if not np.isfinite(delta).all():
-                return f"the derivative of layers[{i - 1}]: {_component_label(act)} is non-finite"
-    return (f"the update of the {_component_label(run.opt)} produced a non-finite weight from finite "
-            f"gradients (lr={lr:g})")
+            delta = _checked(f"{_component_label(act)} of layers[{i - 1}]", "the derivative",
+                             act.backward, zs[i - 1], acts[i - 1], grad)
 
 
 class _CatchSigint:

@@ -10,6 +10,8 @@ import math
 import numbers
 from typing import Any, Iterable
 
+import numpy as np
+
 from .errors import ConfigError
 
 __all__ = ["check_number", "check_choice", "check_bool"]
@@ -56,8 +58,12 @@ def check_number(
     wanted = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, wanted):
         raise error(f"{name} must be {kind}, got {value!r} of type {type(value).__name__}")
-    if not integer and not math.isfinite(float(value)):
-        raise error(f"{name} must be finite, got {value!r}")
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:  # an integer beyond the float range
+        finite = integer
+    if not finite:
+        raise error(f"{name} must be finite, got {_short(value)}")
     if low is not None:
         if value < low or (not low_inclusive and value == low):
             op = ">=" if low_inclusive else ">"
@@ -76,9 +82,18 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any], *, error: type[E
     'mean'
     """
     allowed = tuple(allowed)
-    if value not in allowed:
-        raise error(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    try:  # an array would compare element-wise: never one of the choices
+        found = not isinstance(value, np.ndarray) and bool(value in allowed)
+    except (TypeError, ValueError):
+        found = False
+    if not found:
+        raise error(f"{name} must be one of {', '.join(map(repr, allowed))}; got {_short(value)}")
     return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_bool(name: str, value: Any, *, error: type[Exception] = ConfigError) -> bool:

@@ -66,6 +66,8 @@ def _interrupting(base):
 
         def forward(self, a, t):
             cls = type(self)
+            if a.shape[0] == 1:  # fit's one-row check that the loss reduces: not a step
+                return super().forward(a, t)
             cls.calls += 1
             if cls.calls - 1 == cls.at:  # (counted first: the signal may raise right here)
                 os.kill(os.getpid(), signal.SIGINT)

@@ -28,6 +28,8 @@ def _weights_after(steps, make_net, X, y, loss_cls, **args):
 
     class Interrupting(loss_cls):
         def forward(self, a, t):
+            if a.shape[0] == 1:  # fit's one-row check that the loss reduces: not a step
+                return super().forward(a, t)
             calls[0] += 1
             if calls[0] == steps:  # the loss of step `steps - 1`: Ctrl-C lands during that step
                 os.kill(os.getpid(), signal.SIGINT)
@@ -90,7 +92,7 @@ def test_a_nan_derivative_is_named_and_nothing_of_that_step_is_applied():
             npl.fit(net, X, y, loss="mse", lr=0.01, epochs=2, batch_size=8, seed=0)
         err = info.value
         assert err.step == 3 and err.epoch == 0
-        assert "derivative of layers[0]: activation 'local:nan_after'" in err.where
+        assert "the derivative of the activation 'local:nan_after'" in err.where and "of layers[0]" in err.where
         NanAfter.calls = -10**9  # the reference run never turns NaN
         expected = _weights_after(3, lambda: _net("nan_after"), X, y, type(npl.create("loss", "mse")),
                                   lr=0.01, epochs=2, batch_size=8, seed=0)
@@ -111,7 +113,7 @@ def test_an_overflowing_activation_output_is_named():
         net = _net("exp")
         with pytest.raises(DivergenceError) as info:
             npl.fit(net, X, y, loss="mse", lr=0.01, epochs=2, batch_size=8, seed=0)
-    assert "the output of layers[0], activation 'local:exp'" in info.value.where
+    assert "the output of the activation 'local:exp'" in info.value.where and "of layers[0]" in info.value.where
     assert all(np.isfinite(w).all() for w in net.get_weights())
 
 

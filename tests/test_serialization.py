@@ -390,8 +390,8 @@ def test_architecture_member_must_be_1d_uint8(tmp_path, net):
     (lambda a, w: a["layers"][1]["init"].update(name=""), "layer 1 init name must be a string of 1 to 256"),
     (lambda a, w: a["layers"][0]["activation"].update(config=[]), "layer 0 activation config must be a JSON object"),
     (lambda a, w: a["layers"][0]["activation"]["config"].update(alpha=[0.1]), "alpha must be a real number"),
-    (lambda a, w: a["layers"][0]["activation"]["config"].update(kind=1),  # collides with Registry.create(kind, ...)
-     r"layer 0 activation 'leaky_relu' cannot be built from the config .*TypeError"),
+    (lambda a, w: a["layers"][0]["activation"]["config"].update(kind=1),  # create(kind, spec, /, ...): no clash
+     r"layer 0 activation 'leaky_relu' has an invalid configuration: unknown parameter 'kind'"),
     (lambda a, w: a["layers"][0]["activation"].update(name="mse"), "not installed: unknown activation 'mse'"),
     (lambda a, w: a.update(input_dim=2047, layers=[{**a["layers"][1], "units": 2 ** 20 + 1}]),
      r"units must be an integer in \[1, 1048576\], got 1048577"),
