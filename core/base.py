@@ -81,14 +81,29 @@ class Component(abc.ABC):
         return f"{type(self).__name__}({items})"
 
 
+def _as_array(name: str, value: Any) -> np.ndarray:
+    """``np.asarray(value)``, with an InputError naming the first odd row for ragged nested lists."""
+    from .errors import InputError
+
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists, ...
+        try:
+            rows = [np.shape(row) for row in value]
+        except (TypeError, ValueError):
+            rows = []
+        odd = next((i for i, shape in enumerate(rows) if shape != rows[0]), None)
+        if odd is not None:
+            raise InputError(f"{name} must be a rectangular array (every row the same length): row {odd} has "
+                             f"shape {rows[odd]}, row 0 has {rows[0]}") from None
+        raise InputError(f"{name} must be an array of real numbers; numpy cannot convert it: {exc}") from None
+
+
 def _real_array(name: str, value: Any) -> np.ndarray:
     """``np.asarray(value)`` when it holds real numbers (bool, integer or float), else InputError."""
     from .errors import InputError
 
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged nested lists, ...
-        raise InputError(f"{name} must be an array of real numbers; numpy cannot convert it: {exc}") from None
+    array = _as_array(name, value)
     if array.dtype.kind not in "biuf":
         raise InputError(f"{name} must hold real numbers, got dtype {array.dtype}")
     return array
@@ -111,7 +126,7 @@ def _finite_as(name: str, array: np.ndarray, dtype: Any) -> np.ndarray:
         values = array.astype(np.float64) if array.dtype.itemsize < 8 else array
         bad = ~np.isfinite(values) | (np.abs(values) > np.finfo(dtype).max)
     index = tuple(int(i) for i in np.argwhere(bad)[0])
-    value = array[index]
+    value = array[index].item()
     why = "a non-finite value" if not np.isfinite(value) else f"a value beyond the range of {np.dtype(dtype)}"
     raise InputError(f"{name} holds {why}, {value!r}, at index {index}")
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .base import Activation, Initializer
-from .errors import ConfigError
+from .errors import ConfigError, NonFiniteError
 from .registry import create, describe
 from .validation import check_bool, check_number
 
@@ -78,15 +78,25 @@ class Dense:
         return self.W is not None
 
     def build(self, input_dim: int, rng: np.random.Generator, dtype: Any = np.float32) -> None:
-        """Create ``W`` (``input_dim x units``) and ``b`` (``units``) from ``rng``."""
+        """Create ``W`` (``input_dim x units``) and ``b`` (``units``) from ``rng``.
+
+        Raises ConfigError for weights of the wrong shape and NonFiniteError for weights
+        that are not finite in ``dtype`` (a third-party initializer's, say).
+        """
         shape = (input_dim, self.units)
         W = np.asarray(self.init(input_dim, self.units, rng, dtype))
         if W.shape != shape:
             raise ConfigError(f"initializer {self.init!r} returned shape {W.shape}, expected {shape}")
-        self.W = np.ascontiguousarray(W, dtype=dtype)
         b = np.asarray(self.bias_init(1, self.units, rng, dtype)).reshape(-1)
         if b.shape != (self.units,):
             raise ConfigError(f"bias initializer {self.bias_init!r} returned {b.size} values, expected {self.units}")
+        for what, init, values in (("initializer", self.init, W), ("bias initializer", self.bias_init, b)):
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = np.asarray(values, dtype=dtype)
+            if not np.isfinite(values).all():
+                raise NonFiniteError(f"{what} {init!r} gave weights that are not finite in {np.dtype(dtype)} "
+                                     f"for a layer of {input_dim} inputs and {self.units} units")
+        self.W = np.ascontiguousarray(W, dtype=dtype)
         self.b = np.ascontiguousarray(b if self.use_bias else np.zeros_like(b), dtype=dtype)
         self.dW = np.zeros_like(self.W)
         self.db = np.zeros_like(self.b)

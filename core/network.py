@@ -20,10 +20,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .base import _finite_as, _real_array
+from .base import _as_array, _finite_as, _real_array
 from .errors import ConfigError, InputError, NonFiniteError, ShapeError
 from .layers import Dense
-from .validation import check_choice, check_number
+from .validation import check_number
 
 __all__ = ["Sequential"]
 
@@ -32,13 +32,16 @@ _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 def _network_dtype(dtype: Any) -> np.dtype:
     """``np.dtype`` of a network's ``dtype`` argument: "float32"/"float64" or their numpy types."""
-    name = dtype
-    if not isinstance(dtype, str):
-        try:  # None is not numpy's float64 here: it is no choice at all
-            name = np.dtype(dtype).name if dtype is not None else repr(dtype)
+    name = dtype if isinstance(dtype, str) else None
+    if dtype is not None and name is None:  # None is not numpy's float64 here: it is no choice at all
+        try:
+            name = np.dtype(dtype).name
         except (TypeError, ValueError):
-            name = repr(dtype)
-    return np.dtype(_DTYPES[check_choice("dtype", name, tuple(_DTYPES))])
+            pass
+    if name not in _DTYPES:
+        raise ConfigError(f"dtype must be one of {', '.join(map(repr, _DTYPES))} (or their numpy types); "
+                          f"got {dtype!r}")
+    return np.dtype(_DTYPES[name])
 
 
 class _Workspace:
@@ -273,21 +276,20 @@ class Sequential:
     def _check_input(self, X: Any, name: str = "X") -> np.ndarray:
         """``X`` as an ``(N, input_dim)`` array of the network's dtype.
 
-        Raises ShapeError or InputError (naming ``name``) for other shapes, for values
-        that are not real numbers (complex, strings, objects, dates) and for values
-        beyond the range of the dtype (1e39 in float32). Non-finite values are not
-        looked for here (that would cost a pass over the data): :meth:`predict` finds
-        them when its output is not finite.
+        Raises ShapeError or InputError (naming ``name``) for other shapes, for ragged
+        nested lists, for values that are not real numbers (complex, strings, objects,
+        dates; bool and integers are), for non-finite values and for values beyond the
+        range of the dtype (1e39 in float32).
         """
-        try:
-            X = np.asarray(X)
-        except (TypeError, ValueError) as exc:  # ragged nested lists, ...
-            raise InputError(f"{name} must be an array of shape (N, {self.input_dim}); numpy cannot "
-                             f"convert it: {exc}") from None
+        X = _as_array(name, X)
         if X.ndim != 2 or X.shape[1] != self.input_dim:
             raise ShapeError(f"{name} must have shape (N, {self.input_dim}) for this network; got shape {X.shape}")
         if X.dtype.kind not in "biuf":
             raise InputError(f"{name} must hold real numbers, got dtype {X.dtype}")
+        # min and max are finite exactly when every value is (NaN propagates through both);
+        # unlike isfinite(X).all(), they need no temporary the size of the data
+        if X.dtype.kind == "f" and X.size and not (np.isfinite(X.min()) and np.isfinite(X.max())):
+            _finite_as(name, X, self.dtype)  # raises, naming the first non-finite value
         if X.dtype.kind == "f" and X.dtype.itemsize > self.dtype.itemsize:
             try:
                 with np.errstate(over="raise"):
@@ -302,9 +304,8 @@ class Sequential:
         ``X`` may be a float, integer or bool array (or nested lists); an empty batch
         ``(0, input_dim)`` gives ``(0, outputs)``. The outputs are finite: a non-finite
         value in ``X`` raises :class:`~neuroplug.errors.InputError`, an overflow inside
-        the network on finite inputs raises :class:`~neuroplug.errors.NonFiniteError`
-        naming the first layer whose values were not finite (an input of ``inf`` that a
-        saturating activation maps to a finite output, ``tanh(inf) = 1``, is accepted).
+        the network raises :class:`~neuroplug.errors.NonFiniteError` naming the first
+        layer whose values were not finite.
         """
         X = a = self._check_input(X)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -314,13 +315,8 @@ class Sequential:
             raise self._non_finite(X)
         return a
 
-    def _non_finite(self, X: np.ndarray, name: str = "X") -> Exception:
-        """The error explaining a non-finite output for ``X``: redo the forward pass layer by layer."""
-        if not np.isfinite(X).all():
-            try:
-                _finite_as(name, X, self.dtype)
-            except InputError as exc:
-                return exc
+    def _non_finite(self, X: np.ndarray) -> Exception:
+        """The error explaining a non-finite output for the (finite) ``X``: redo the forward pass layer by layer."""
         a = X
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for i, layer in enumerate(self.layers):

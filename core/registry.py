@@ -493,7 +493,7 @@ class Registry:
         close = difflib.get_close_matches(bare, available, n=3, cutoff=0.6)
         if close:
             message += f" Did you mean {' or '.join(map(repr, close))}?"
-        message += f" Available {kind}s: {', '.join(available) or '(none)'}."
+        message += f" Available {kind}{'es' if kind.endswith('s') else 's'}: {', '.join(available) or '(none)'}."
         failed = [p for p in state.plugins if p.status == "failed"]
         if failed:
             message += " Plugins that failed to load and may have provided it: " + "; ".join(
@@ -703,7 +703,7 @@ def _outside_neuroplug() -> int:
 
 
 def _check_kind(kind: Any) -> str:
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ConfigError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     return kind
 

@@ -884,7 +884,8 @@ def _checked(label: str, what: str, fn: Any, *args: Any) -> np.ndarray:
     except NonFiniteError as exc:
         raise _Culprit(f"the {label} reports: {exc}") from None
     if not np.isfinite(result).all():
-        raise _Culprit(f"{what} of the {label} is non-finite")
+        shown = f"is {float(np.asarray(result).reshape(-1)[0])}" if np.size(result) == 1 else "is non-finite"
+        raise _Culprit(f"{what} of the {label} {shown}")
     return result
 
 

@@ -361,26 +361,34 @@ class GELU(Activation):
 
     _K = math.sqrt(2.0 / math.pi)
     _C = 0.044715
+    #: ``|z|`` beyond which ``sigmoid(2u)`` is exactly 0 or 1 and the normal density exactly 0,
+    #: in every float dtype: the cube and the square are taken of ``z`` clipped to it, so that
+    #: they never overflow (``z**3`` would from ``|z| = 7e12`` in float32).
+    _SATURATION = 40.0
 
     def __init__(self, approximate: str = "none"):
         self.approximate = check_choice("approximate", approximate, ("none", "tanh"))
 
     def _sigmoid_2u(self, z):
-        """``sigmoid(2u) = (1 + tanh u)/2``, the tanh approximation of ``Phi(z)``."""
+        """``sigmoid(2u) = (1 + tanh u)/2``, the tanh approximation of ``Phi(z)``, for ``z`` already clipped."""
         return _sigmoid((2.0 * self._K) * (z + self._C * (z * z * z)))
 
     def forward(self, z, out=None):
         """Return ``z Phi(z)`` (exact or tanh approximation)."""
-        cdf = self._sigmoid_2u(z) if self.approximate == "tanh" else _normal_cdf(z)
+        if self.approximate == "tanh":
+            cdf = self._sigmoid_2u(np.clip(z, -self._SATURATION, self._SATURATION))
+        else:
+            cdf = _normal_cdf(z)
         return np.multiply(z, cdf, out=out)
 
     def derivative(self, z, a):
         """Return ``Phi(z) + z phi(z)`` (or the derivative of the tanh approximation)."""
+        zc = np.clip(z, -self._SATURATION, self._SATURATION)
         if self.approximate == "tanh":
-            s = self._sigmoid_2u(z)
-            du = (2.0 * self._K) * (1.0 + (3.0 * self._C) * (z * z))
+            s = self._sigmoid_2u(zc)
+            du = (2.0 * self._K) * (1.0 + (3.0 * self._C) * (zc * zc))
             return s + z * (s * (1.0 - s)) * du
-        density = np.exp(-0.5 * (z * z)) * (1.0 / math.sqrt(2.0 * math.pi))
+        density = np.exp(-0.5 * (zc * zc)) * (1.0 / math.sqrt(2.0 * math.pi))
         return _normal_cdf(z) + z * density
 
 
@@ -415,11 +423,12 @@ class Softsign(Activation):
         return np.divide(z, out, out=out)
 
     def derivative(self, z, a):
-        """Return ``1 / (1 + |z|)^2``."""
+        """Return ``1 / (1 + |z|)^2``, as ``(1 / (1 + |z|))^2`` so that nothing overflows for huge ``|z|``."""
         d = np.abs(z)
         d += 1.0
+        np.reciprocal(d, out=d)
         d *= d
-        return np.reciprocal(d, out=d)
+        return d
 
 
 class HardSigmoid(Activation):

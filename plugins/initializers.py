@@ -29,13 +29,14 @@ and :math:`g` = :func:`calculate_gain`.
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from neuroplug.base import Initializer
-from neuroplug.errors import ConfigError, InputError
+from neuroplug.errors import ConfigError, InputError, NonFiniteError
 from neuroplug.hookspecs import hookimpl
 from neuroplug.types import InitializerRegistration
 from neuroplug.validation import check_choice, check_number
@@ -108,23 +109,74 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _check_call(fan_in: Any, fan_out: Any, dtype: Any, rng: Any = None) -> np.dtype:
+#: Default of ``_check_call``'s ``rng``: not checked (the deterministic initializers ignore it).
+_UNUSED = object()
+
+
+def _check_call(fan_in: Any, fan_out: Any, dtype: Any, rng: Any = _UNUSED) -> np.dtype:
     """Validate the arguments of ``Initializer.__call__``; return ``np.dtype(dtype)``.
 
-    ``rng`` is checked only when given (the deterministic initializers ignore it).
+    ``rng`` is checked only when passed (the random initializers pass it, None included).
     """
-    if rng is not None and not isinstance(rng, np.random.Generator):
+    if rng is not _UNUSED and not isinstance(rng, np.random.Generator):
         raise InputError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
                          f"got {type(rng).__name__}")
     check_number("fan_in", fan_in, low=1, integer=True, error=InputError)
     check_number("fan_out", fan_out, low=1, integer=True, error=InputError)
     try:
         dt = np.dtype(dtype)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise InputError(f"dtype must be a floating numpy dtype, got {dtype!r}") from exc
     if dt.kind != "f":
         raise InputError(f"dtype must be a floating numpy dtype (float16/32/64), got {dt}")
+    size = int(fan_in) * int(fan_out)  # Python ints: numpy integers would wrap around
+    if size > np.iinfo(np.intp).max // dt.itemsize:
+        raise InputError(f"a ({fan_in}, {fan_out}) matrix of {dt} is larger than any array can be "
+                         f"({size * dt.itemsize} bytes)")
     return dt
+
+
+class _DoesNotFit(Exception):
+    """A bound or value of the distribution is not representable in the requested dtype."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+def _representable(call: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Wrap ``__call__``: no numpy warnings, and :class:`NonFiniteError` when the weights do not fit ``dtype``.
+
+    Parameters of any finite size are valid, but the values they describe may not be
+    representable in the dtype asked for (``normal(std=1e5)`` in float16, ``constant(1e39)``
+    in float32): the draws are then non-finite (or a bound overflows), which raises
+    instead of returning ``inf`` weights.
+    """
+
+    @functools.wraps(call)
+    def checked(self: Initializer, fan_in: Any, fan_out: Any, rng: Any, dtype: Any = np.float32) -> np.ndarray:
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                w = call(self, fan_in, fan_out, rng, dtype)
+        except _DoesNotFit as exc:
+            found = f"a bound of {exc.value:.6g}"
+        else:
+            if np.isfinite(w).all():
+                return w
+            found = "values"
+        dt = np.dtype(dtype)
+        raise NonFiniteError(f"initializer {self!r} gives {found} beyond the range of {dt} (largest "
+                             f"{float(np.finfo(dt).max):.6g}) for a ({fan_in}, {fan_out}) matrix; use smaller "
+                             f"parameters or a wider dtype") from None
+
+    return checked
+
+
+def _uniform(rng: np.random.Generator, low: float, high: float, shape: tuple[int, int]) -> np.ndarray:
+    """float64 draws from ``U[low, high]``; :class:`_DoesNotFit` when ``high - low`` overflows float64."""
+    if not math.isfinite(high - low):
+        raise _DoesNotFit(max(-low, high))
+    return rng.uniform(low, high, shape)
 
 
 def _inward(value: float, dtype: np.dtype, toward: float) -> Any:
@@ -136,7 +188,14 @@ def _inward(value: float, dtype: np.dtype, toward: float) -> Any:
 
 
 def _clipped(w: np.ndarray, low: float, high: float, dtype: np.dtype) -> np.ndarray:
-    """Round float64 draws ``w`` (within ``[low, high]``) to ``dtype``, keeping them within the bounds."""
+    """Round float64 draws ``w`` (within ``[low, high]``) to ``dtype``, keeping them within the bounds.
+
+    Raises :class:`_DoesNotFit` when a bound is beyond the range of ``dtype`` (clipping
+    to the largest finite value would silently saturate the draws).
+    """
+    big = float(np.finfo(dtype).max)
+    if not -big <= low <= high <= big:
+        raise _DoesNotFit(high if high > big else low)
     mid = (low + high) / 2
     out = w.astype(dtype, copy=False)
     return np.clip(out, _inward(low, dtype, mid), _inward(high, dtype, mid), out=out)
@@ -208,6 +267,7 @@ class Constant(Initializer):
     def __init__(self, value: float = 0.0):
         self.value = check_number("value", value)
 
+    @_representable
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         return np.full((fan_in, fan_out), self.value, dtype=_check_call(fan_in, fan_out, dtype))
 
@@ -231,15 +291,18 @@ class Uniform(Initializer):
         self.high = check_number("high", high)
         if not low < high:
             raise ConfigError(f"low must be < high, got low={low!r}, high={high!r}")
+        if not math.isfinite(high - low):
+            raise ConfigError(f"high - low must be finite, got low={low!r}, high={high!r}")
 
     def bounds(self, fan_in: int, fan_out: int) -> tuple[float, float]:
         """Return ``(low, high)``, the support of the distribution for this shape."""
         return self.low, self.high
 
+    @_representable
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         low, high = self.bounds(fan_in, fan_out)
-        return _clipped(rng.uniform(low, high, (fan_in, fan_out)), low, high, dt)
+        return _clipped(_uniform(rng, low, high, (fan_in, fan_out)), low, high, dt)
 
     def target_density(self, fan_in, fan_out):
         """:math:`U[\\text{low}, \\text{high}]`."""
@@ -262,6 +325,7 @@ class Normal(Initializer):
         self.mean = check_number("mean", mean)
         self.std = check_number("std", std, low=0, low_inclusive=False)
 
+    @_representable
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         return rng.normal(self.mean, self.std, (fan_in, fan_out)).astype(dt, copy=False)
@@ -300,6 +364,7 @@ class TruncatedNormal(Initializer):
             raise ConfigError(f"a and b must satisfy a < b with at least 1% of the normal's mass in "
                               f"[a, b]; got a={a!r}, b={b!r} (mass {mass:.3g})")
 
+    @_representable
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         low, high = self.mean + self.a * self.std, self.mean + self.b * self.std
@@ -355,12 +420,13 @@ class VarianceScaling(Initializer):
              "normal": math.inf}[self.distribution]
         return -a, a
 
+    @_representable
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         std, shape = self.std(fan_in, fan_out), (fan_in, fan_out)
         low, high = self.bounds(fan_in, fan_out)
         if self.distribution == "uniform":
-            return _clipped(rng.uniform(low, high, shape), low, high, dt)
+            return _clipped(_uniform(rng, low, high, shape), low, high, dt)
         if self.distribution == "normal":
             return rng.normal(0.0, std, shape).astype(dt, copy=False)
         w = (std / self.TRUNCATION_STD) * _standard_truncnorm(shape, -2.0, 2.0, rng)
@@ -506,6 +572,7 @@ class Orthogonal(Initializer):
     def __init__(self, gain: float = 1.0):
         self.gain = check_number("gain", gain, low=0, low_inclusive=False)
 
+    @_representable
     def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         tall = fan_in >= fan_out

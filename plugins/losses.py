@@ -8,6 +8,15 @@ or the per-sample vector ``(N,)`` (cross-entropy); "sum" adds everything up;
 unless the reduction is "none"; ``gradient`` is the gradient of the reduced loss
 (of the sum, for "none") with the shape and dtype of ``y_pred``.
 
+On finite inputs ``forward``, ``gradient`` and ``fused_gradient`` return finite
+values or raise :class:`~neuroplug.errors.NonFiniteError` (when the loss or its
+gradient overflows the dtype, e.g. ``mse`` of float32 predictions of 1e20), never a
+numpy warning; non-finite inputs give non-finite results, which
+:func:`~neuroplug.fit` reports as a divergence. A caller that has set numpy's
+floating-point error handling itself (``np.errstate``, as ``fit``'s loop and
+``Sequential.loss_and_gradients`` do, or ``np.seterr``) gets numpy's behaviour
+instead: the check is then skipped, so that it costs the training loop nothing.
+
 The cross-entropies accept probabilities (the default; they then declare a
 ``link`` so that the training loop can fuse the loss with the matching output
 activation: ``dL/dz = (p - y) / N``) or raw logits (``from_logits=True``, computed
@@ -16,13 +25,14 @@ with a stable log-sum-exp / softplus).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from neuroplug.base import Loss
-from neuroplug.errors import ConfigError, InputError, ShapeError
+from neuroplug.base import Loss, _finite_as, _real_array
+from neuroplug.errors import ConfigError, InputError, NonFiniteError, ShapeError
 from neuroplug.hookspecs import hookimpl
 from neuroplug.types import LossRegistration
 from neuroplug.validation import check_bool, check_choice, check_number
@@ -63,6 +73,43 @@ def _float_dtype(y_pred: np.ndarray) -> np.dtype:
     return dtype
 
 
+#: numpy's default handling of the floating-point errors that make a loss non-finite
+_NUMPY_DEFAULT = ("warn", "warn", "warn")
+try:  # numpy >= 2 keeps the error state in a context variable: reading it costs ~40 ns, np.geterr() ~1 us
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERRSTATE
+except ImportError:  # pragma: no cover - numpy 1.x
+    _ERRSTATE = None
+#: ``(numpy's error state object, whether it is the default)`` of the last look.
+_errstate_seen: tuple[Any, bool] = (None, True)
+
+
+def _default_errstate() -> bool:
+    """True when nobody has set numpy's over/invalid/divide handling (np.errstate, np.seterr).
+
+    The answer is cached per error-state object, so that a loop running under one
+    ``np.errstate`` (``fit``'s) pays a context-variable read per call.
+    """
+    global _errstate_seen
+    if _ERRSTATE is None:  # pragma: no cover - numpy 1.x
+        err = np.geterr()
+        return (err["over"], err["invalid"], err["divide"]) == _NUMPY_DEFAULT
+    state = _ERRSTATE.get()
+    seen = _errstate_seen
+    if state is not seen[0]:
+        err = np.geterr()
+        seen = _errstate_seen = (state, (err["over"], err["invalid"], err["divide"]) == _NUMPY_DEFAULT)
+    return seen[1]
+
+
+def _all_finite(*arrays: Any) -> bool:
+    """True when every floating array among ``arrays`` holds only finite values."""
+    for a in arrays:
+        a = np.asarray(a)
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            return False
+    return True
+
+
 def _weights(name: str, value: Any, scalar_ok: bool) -> float | list[float] | None:
     """Validate a non-negative weight (or list of weights); return it in plain JSON form."""
     if value is None:
@@ -78,12 +125,83 @@ def _weights(name: str, value: Any, scalar_ok: bool) -> float | list[float] | No
 
 
 class _ReducedLoss(Loss):
-    """Shared parts: the ``reduction`` parameter and its float/array return convention."""
+    """Shared parts: the ``reduction`` parameter, its float/array return convention, and the
+    overflow guard of :meth:`forward`, :meth:`gradient` and :meth:`fused_gradient`.
+
+    A subclass implements ``_forward``, ``_gradient`` and (with a ``link``)
+    ``_fused_gradient``. The public methods run them with numpy's floating-point errors
+    raised instead of warned about: an overflow (or an ``inf - inf``) on finite inputs
+    becomes a :class:`NonFiniteError` naming the loss; on non-finite inputs the
+    computation is redone quietly and its non-finite result returned. That costs an
+    ``np.errstate`` per call (a few us) and no pass over the data, and is skipped when
+    the caller has set numpy's error handling itself (see the module docstring).
+    """
 
     reduction: str
 
     def _set_reduction(self, reduction: str) -> None:
         self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+
+    def forward(self, y_pred, y_true):
+        """Return the reduced loss (a float), or the per-element (per-sample) losses for "none"."""
+        if type(y_pred) is not np.ndarray:
+            y_pred = np.asarray(y_pred)
+        if not _default_errstate():  # the caller handles numpy's floating-point errors
+            return self._forward(y_pred, y_true)
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                value = self._forward(y_pred, y_true)
+        except FloatingPointError:
+            return self._not_finite("value", self._forward, y_pred, y_true)
+        if type(value) is float:
+            if math.isfinite(value):
+                return value
+        elif np.isfinite(value).all():  # reduction="none"
+            return value
+        return self._not_finite("value", self._forward, y_pred, y_true)
+
+    def gradient(self, y_pred, y_true):
+        """Return ``dL/dy_pred``, shape and dtype of ``y_pred``."""
+        if type(y_pred) is not np.ndarray:
+            y_pred = np.asarray(y_pred)
+        if not _default_errstate():
+            return self._gradient(y_pred, y_true)
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                return self._gradient(y_pred, y_true)
+        except FloatingPointError:
+            return self._not_finite("gradient", self._gradient, y_pred, y_true)
+
+    def fused_gradient(self, a, y_true):
+        """Return ``dL/dz`` for ``a = link(z)`` (see :meth:`Loss.fused_gradient`)."""
+        if type(a) is not np.ndarray:
+            a = np.asarray(a)
+        if not _default_errstate():
+            return self._fused_gradient(a, y_true)
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                return self._fused_gradient(a, y_true)
+        except FloatingPointError:
+            return self._not_finite("fused gradient", self._fused_gradient, a, y_true)
+
+    def _fused_gradient(self, a: np.ndarray, y_true: Any) -> np.ndarray:
+        return Loss.fused_gradient(self, a, y_true)
+
+    def _forward(self, y_pred: np.ndarray, y_true: Any) -> Any:
+        raise NotImplementedError
+
+    def _gradient(self, y_pred: np.ndarray, y_true: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def _not_finite(self, what: str, compute: Any, y_pred: np.ndarray, y_true: Any) -> Any:
+        """Raise NonFiniteError if the inputs are finite, else return ``compute``'s non-finite result."""
+        if _all_finite(y_pred, y_true):
+            largest = f"{float(np.abs(y_pred).max()):.6g}" if y_pred.size else "-"
+            raise NonFiniteError(
+                f"the {what} of the loss {self!r} overflowed {y_pred.dtype} on finite inputs (largest "
+                f"|y_pred| {largest}); scale the targets, use float64, or check the parameters") from None
+        with np.errstate(all="ignore"):
+            return compute(y_pred, y_true)
 
     def _reduce(self, values: np.ndarray, count: float) -> Any:
         """Reduce per-element or per-sample ``values``; "mean" divides the sum by ``count``."""
@@ -109,7 +227,7 @@ class _ElementwiseLoss(_ReducedLoss):
 
     def _diff(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         dtype = _float_dtype(y_pred)
-        y_true = np.asarray(y_true)
+        y_true = _real_array("y_true", y_true)
         if y_pred.shape != y_true.shape:
             raise ShapeError(
                 f"y_pred and y_true must have the same shape; got y_pred {y_pred.shape} "
@@ -123,13 +241,13 @@ class _ElementwiseLoss(_ReducedLoss):
     def _derivative(self, d: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def forward(self, y_pred, y_true):
-        """Return the reduced loss (a float), or the element-wise losses for "none"."""
+    def _forward(self, y_pred, y_true):
+        """The reduced loss (a float), or the element-wise losses for "none"."""
         d = self._diff(y_pred, y_true)
         return self._reduce(self._values(d), d.size)
 
-    def gradient(self, y_pred, y_true):
-        """Return ``dL/dy_pred``, shape and dtype of ``y_pred``."""
+    def _gradient(self, y_pred, y_true):
+        """``dL/dy_pred``, shape and dtype of ``y_pred``."""
         d = self._diff(y_pred, y_true)
         g = self._derivative(d)
         scale = self._scale(d.size)
@@ -206,13 +324,20 @@ class SmoothL1(_ElementwiseLoss):
         ad = np.abs(d)
         if self.beta == 0.0:
             return ad
-        return np.where(ad < self.beta, (0.5 / self.beta) * (d * d), ad - 0.5 * self.beta)
+        # np.where evaluates both branches: the quadratic one takes |d| clipped to beta and
+        # multiplies by |d| / (2 beta) <= 1/2 first, so that it never overflows (d * d would,
+        # for huge d where the linear branch is used, or for d < beta when beta is huge)
+        q = np.minimum(ad, self.beta)
+        return np.where(ad < self.beta, (q * (0.5 / self.beta)) * q, ad - 0.5 * self.beta)
 
     def _derivative(self, d):
         if self.beta == 0.0:
             return np.sign(d, out=d)
+        # clip(d, -beta, beta) / beta: the same values as clip(d / beta, -1, 1), without
+        # the overflow of d / beta for huge d and beta < 1
+        np.clip(d, -self.beta, self.beta, out=d)
         d /= self.beta
-        return np.clip(d, -1.0, 1.0, out=d)
+        return d
 
 
 class Huber(_ElementwiseLoss):
@@ -234,7 +359,15 @@ class Huber(_ElementwiseLoss):
 
     def _values(self, d):
         ad = np.abs(d)
-        return np.where(ad <= self.delta, 0.5 * (d * d), self.delta * (ad - 0.5 * self.delta))
+        # each branch is computed where it is used only (np.where would evaluate both, and
+        # d * d overflows for huge d where the linear branch is used, delta * (|d| - delta / 2)
+        # for huge delta where the quadratic one is)
+        values = np.minimum(ad, self.delta)
+        values *= values
+        values *= 0.5
+        linear = ad > self.delta
+        np.subtract(ad, 0.5 * self.delta, out=ad, where=linear)
+        return np.multiply(ad, self.delta, out=values, where=linear)
 
     def _derivative(self, d):
         return np.clip(d, -self.delta, self.delta, out=d)
@@ -291,7 +424,7 @@ class BinaryCrossEntropy(_ReducedLoss):
     def _check(self, y_pred, y_true):
         """Return ``(y, lw, wy)``: y_true in y_pred's dtype, ``lw = 1 + (w - 1) y`` and ``w y`` (None, y without pos_weight)."""
         dtype = _float_dtype(y_pred)
-        y = np.asarray(y_true, dtype=dtype)
+        y = _real_array("y_true", y_true).astype(dtype, copy=False)
         if y_pred.shape != y.shape:
             raise ShapeError(
                 f"y_pred and y_true must have the same shape; got y_pred {y_pred.shape} "
@@ -308,8 +441,8 @@ class BinaryCrossEntropy(_ReducedLoss):
         wy = w * y
         return y, 1.0 + (wy - y), wy
 
-    def forward(self, y_pred, y_true):
-        """Return the reduced loss (a float), or the element-wise losses for "none"."""
+    def _forward(self, y_pred, y_true):
+        """The reduced loss (a float), or the element-wise losses for "none"."""
         y, lw, wy = self._check(y_pred, y_true)
         if self.from_logits:
             z = y_pred
@@ -327,8 +460,8 @@ class BinaryCrossEntropy(_ReducedLoss):
         g *= self._scale(g.size)
         return g
 
-    def gradient(self, y_pred, y_true):
-        """Return ``dL/dy_pred`` (with respect to the logits when ``from_logits``)."""
+    def _gradient(self, y_pred, y_true):
+        """``dL/dy_pred`` (with respect to the logits when ``from_logits``)."""
         y, lw, wy = self._check(y_pred, y_true)
         if self.from_logits:
             z = y_pred
@@ -341,8 +474,8 @@ class BinaryCrossEntropy(_ReducedLoss):
         g /= p * (1.0 - p)
         return g
 
-    def fused_gradient(self, a, y_true):
-        """Return ``dL/dz`` for ``a = sigmoid(z)``: ``(lw a - w y)``, i.e. ``(a - y)`` without pos_weight, scaled."""
+    def _fused_gradient(self, a, y_true):
+        """``dL/dz`` for ``a = sigmoid(z)``: ``(lw a - w y)``, i.e. ``(a - y)`` without pos_weight, scaled."""
         if self.from_logits:
             raise NotImplementedError("binary_cross_entropy(from_logits=True) has no link to fuse with")
         y, lw, wy = self._check(a, y_true)
@@ -420,7 +553,7 @@ class CrossEntropy(_ReducedLoss):
         that one-hot rows do not have. Probability targets must be ``(N, n_outputs)``
         and non-negative. Either result means the same as the raw targets.
         """
-        y = np.asarray(y)
+        y = _real_array("y", y)
         if y.ndim == 1:
             if not np.issubdtype(y.dtype, np.integer):
                 raise InputError(
@@ -438,8 +571,8 @@ class CrossEntropy(_ReducedLoss):
                 f"y must be class labels (N,) or probabilities (N, {n_outputs}) for a network "
                 f"with {n_outputs} outputs; got shape {y.shape}"
             )
-        y = y.astype(dtype, copy=False)
-        if y.size and not y.min() >= 0:  # also rejects NaN
+        y = _finite_as("y", y, dtype)
+        if y.size and not y.min() >= 0:
             raise InputError(f"y holds the negative target probability {y[~(y >= 0)][0]}")
         return y
 
@@ -451,7 +584,7 @@ class CrossEntropy(_ReducedLoss):
         ``count`` is the divisor of the "mean" reduction.
         """
         dtype = _float_dtype(y_pred)
-        y = np.asarray(y_true)
+        y = _real_array("y_true", y_true)
         if (y_pred.ndim != 2 or y.ndim not in (1, 2) or y.shape[0] != y_pred.shape[0]
                 or (y.ndim == 2 and y.shape != y_pred.shape)):
             raise ShapeError(
@@ -517,8 +650,8 @@ class CrossEntropy(_ReducedLoss):
                 and y_pred.dtype.kind == "f" and self.reduction == "mean" and not self.from_logits
                 and self.weight is None and self.label_smoothing == 0.0 and y_pred.shape[0] > 0)
 
-    def forward(self, y_pred, y_true):
-        """Return the reduced loss (a float), or the per-sample losses ``(N,)`` for "none"."""
+    def _forward(self, y_pred, y_true):
+        """The reduced loss (a float), or the per-sample losses ``(N,)`` for "none"."""
         if self._plain(y_pred, y_true):
             log_p = np.maximum(y_pred, _clip_eps(y_pred.dtype))
             np.log(log_p, out=log_p)
@@ -538,8 +671,8 @@ class CrossEntropy(_ReducedLoss):
             g *= scale
         return g
 
-    def gradient(self, y_pred, y_true):
-        """Return ``dL/dy_pred`` (with respect to the logits when ``from_logits``)."""
+    def _gradient(self, y_pred, y_true):
+        """``dL/dy_pred`` (with respect to the logits when ``from_logits``)."""
         t, y, count = self._targets(y_pred, y_true)
         if self.from_logits:
             p = np.exp(self._log_p(y_pred))
@@ -549,8 +682,8 @@ class CrossEntropy(_ReducedLoss):
         g *= -self._scale(count)
         return g
 
-    def fused_gradient(self, a, y_true):
-        """Return ``dL/dz`` for ``a = softmax(z)``: ``(a - y)/N`` in the plain case."""
+    def _fused_gradient(self, a, y_true):
+        """``dL/dz`` for ``a = softmax(z)``: ``(a - y)/N`` in the plain case."""
         if self._plain(a, y_true):
             # p * rowsum(y) - y, scaled: bit for bit p - y (scaled) when the rows sum to 1,
             # since p * 1 == p, so the general code's test for that case is not needed

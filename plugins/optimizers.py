@@ -100,6 +100,8 @@ class _BufferedOptimizer(Optimizer):
     _checked: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None = None
     #: ``(params, grads)`` as single 1-D views, while the checked arrays allow the whole-buffer update.
     _flat_args: tuple[np.ndarray, np.ndarray] | None = None
+    #: The largest learning rate the parameters' dtype can hold (set by :meth:`setup`).
+    _lr_limit: float = math.inf
 
     def buffer_names(self) -> tuple[str, ...]:
         """Names of the state buffers this configuration needs (one array per parameter each)."""
@@ -110,11 +112,23 @@ class _BufferedOptimizer(Optimizer):
         return 0.0
 
     def setup(self, params: list[np.ndarray]) -> None:
-        """Allocate the state and scratch buffers for ``params`` and reset the step count."""
+        """Allocate the state and scratch buffers for ``params`` and reset the step count.
+
+        Raises InputError for parameters that are not floating arrays, and for
+        hyper-parameters that their dtype cannot hold: an ``eps`` that rounds to 0
+        (float16 has no 1e-8: the update would divide 0 by 0) or a ``weight_decay``
+        or ``initial_accumulator_value`` beyond its range.
+        """
+        if not isinstance(params, (list, tuple)):
+            raise InputError(f"params must be a list of floating numpy arrays, got {type(params).__name__}")
         for i, p in enumerate(params):
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
                 raise InputError(f"params[{i}] must be a floating numpy array, got "
                                  f"{getattr(p, 'dtype', type(p).__name__)}")
+        dtypes = {p.dtype for p in params}
+        for dt in dtypes:
+            self._check_dtype(dt)
+        self._lr_limit = min((float(np.finfo(dt).max) for dt in dtypes), default=math.inf)
         self._like = [(p.shape, p.dtype) for p in params]
         l2 = self.weight_decay and not self.decoupled_decay
         flat = _back_to_back(params) if type(self).update in _ELEMENTWISE_UPDATES else None
@@ -137,6 +151,19 @@ class _BufferedOptimizer(Optimizer):
         self.iterations = 0
         self._checked = self._flat_args = None
 
+    def _check_dtype(self, dt: np.dtype) -> None:
+        """Check that the hyper-parameters used in ``dt`` arithmetic are representable in ``dt``."""
+        info = np.finfo(dt)
+        eps = getattr(self, "eps", None)
+        if eps is not None and dt.type(eps) == 0:
+            raise InputError(f"{type(self).__name__}: eps={eps!r} is 0 in {dt} (the update would divide 0 "
+                             f"by 0); use eps >= {float(info.smallest_subnormal):.3g} or wider parameters")
+        for name in ("weight_decay", "initial_accumulator_value"):
+            value = getattr(self, name, 0.0)
+            if value > float(info.max):
+                raise InputError(f"{type(self).__name__}: {name}={value!r} is beyond the range of {dt} "
+                                 f"(largest {float(info.max):.6g})")
+
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
         """Update every ``params[i]`` in place from ``grads[i]`` (same shape and dtype) and ``lr >= 0``.
 
@@ -144,8 +171,11 @@ class _BufferedOptimizer(Optimizer):
         """
         if self._state is None:
             self.setup(params)
-        if type(lr) is not float or not 0.0 <= lr < math.inf:  # the common case costs one test
+        if type(lr) is not float or not 0.0 <= lr <= self._lr_limit:  # the common case costs one test
             lr = float(check_number("lr", lr, low=0, error=InputError))
+            if lr > self._lr_limit:
+                raise InputError(f"lr={lr!r} is beyond the range of the parameters' dtype (largest "
+                                 f"{self._lr_limit:.6g})")
         checked = self._checked
         # The arguments are checked once; while the very same arrays come back (the
         # training loop passes them at every step), the check is not repeated.
@@ -172,10 +202,15 @@ class _BufferedOptimizer(Optimizer):
     def _check_arrays(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Check ``params`` and ``grads`` against the shapes and dtypes given to :meth:`setup`."""
         self._checked = self._flat_args = None
+        if not (isinstance(params, (list, tuple)) and isinstance(grads, (list, tuple))):
+            raise InputError(f"params and grads must be lists of numpy arrays, got {type(params).__name__} "
+                             f"and {type(grads).__name__}")
         if len(params) != len(self._like) or len(grads) != len(params):
             raise ShapeError(f"step got {len(params)} params and {len(grads)} grads; the optimizer was set "
                              f"up for {len(self._like)} parameters")
         for i, (p, g, like) in enumerate(zip(params, grads, self._like)):
+            if not isinstance(p, np.ndarray):
+                raise InputError(f"params[{i}] must be a numpy array, got {type(p).__name__}")
             g_like = (getattr(g, "shape", None), getattr(g, "dtype", None))
             if (p.shape, p.dtype) != like or g_like != like:
                 error = ShapeError if like[0] != p.shape or like[0] != g_like[0] else InputError

@@ -24,7 +24,7 @@ from bisect import bisect_right
 from typing import Any, Callable
 
 from neuroplug.base import Schedule
-from neuroplug.errors import ConfigError, InputError
+from neuroplug.errors import ConfigError, InputError, NonFiniteError
 from neuroplug.hookspecs import hookimpl
 from neuroplug.types import ScheduleRegistration
 from neuroplug.validation import check_bool, check_choice, check_number
@@ -52,12 +52,25 @@ UNITS = ("epoch", "batch")
 
 # ---------------------------------------------------------------------------- helpers
 class _Schedule(Schedule):
-    """Checks ``step`` and ``base_lr`` once, then defers to :meth:`rate`."""
+    """Checks ``step`` and ``base_lr`` once, then defers to :meth:`rate`.
+
+    The rate is a finite float ``>= 0``; a rate that overflows (``piecewise`` values of
+    1e300 times a base rate of 1e10, a step too large for a float) raises
+    :class:`~neuroplug.errors.NonFiniteError`.
+    """
 
     def __call__(self, step: int, base_lr: float) -> float:
         check_number("step", step, low=0, integer=True, error=InputError)
         check_number("base_lr", base_lr, low=0, error=InputError)
-        return float(self.rate(int(step), float(base_lr)))
+        try:
+            lr = float(self.rate(int(step), float(base_lr)))
+        except OverflowError as exc:  # Python's: a huge step converted to a float
+            raise NonFiniteError(f"schedule {self!r} overflowed at step {step} with base_lr={base_lr!r}: "
+                                 f"{exc}") from None
+        if not math.isfinite(lr):
+            raise NonFiniteError(f"schedule {self!r} gives the learning rate {lr} at step {step} for "
+                                 f"base_lr={base_lr!r}: a rate must be finite")
+        return lr
 
     @abc.abstractmethod
     def rate(self, step: int, base_lr: float) -> float:
@@ -95,8 +108,18 @@ def _check_floor(name: str, floor: float, base_lr: float) -> None:
 
 
 def _cosine(start: float, end: float, fraction: float) -> float:
-    """Half-cosine from ``start`` (fraction 0) to ``end`` (fraction 1)."""
-    return end + (start - end) * (1 + math.cos(math.pi * fraction)) / 2
+    """Half-cosine from ``start`` (fraction 0) to ``end`` (fraction 1).
+
+    The weight ``(1 + cos)/2`` is formed first, so that ``start - end`` is never doubled
+    (which overflowed for rates near the largest float); halving is exact, so the
+    result is the same as ``(start - end) * (1 + cos) / 2``.
+    """
+    return end + (start - end) * ((1 + math.cos(math.pi * fraction)) / 2)
+
+
+def _floor(p: float) -> float:
+    """``floor(p)`` that keeps ``inf`` (``math.floor(inf)`` raises)."""
+    return math.floor(p) if math.isfinite(p) else p
 
 
 def _nested(param: str, spec: Any, unit: str) -> Schedule:
@@ -253,7 +276,7 @@ class ExponentialDecay(_Schedule):
 
     def rate(self, step, base_lr):
         p = step / self.decay_steps
-        return base_lr * self.decay_rate ** (math.floor(p) if self.staircase else p)
+        return base_lr * self.decay_rate ** (_floor(p) if self.staircase else p)
 
 
 class InverseTimeDecay(_Schedule):
@@ -283,8 +306,10 @@ class InverseTimeDecay(_Schedule):
         self.unit = _unit(unit)
 
     def rate(self, step, base_lr):
+        if not self.decay_rate:  # no decay, also when t/s overflows to inf (0 * inf would be nan)
+            return base_lr
         p = step / self.decay_steps
-        return base_lr / (1 + self.decay_rate * (math.floor(p) if self.staircase else p))
+        return base_lr / (1 + self.decay_rate * (_floor(p) if self.staircase else p))
 
 
 class PolynomialDecay(_Schedule):
@@ -646,10 +671,14 @@ class CallableSchedule(_Schedule):
         self.unit = _unit(unit)
 
     def rate(self, step, base_lr):
-        lr = float(self.fn(step, base_lr))
-        if not lr >= 0 or math.isinf(lr):
-            raise ConfigError(f"the schedule function {self.fn!r} returned {lr!r} at step {step}; "
-                              f"a rate must be finite and >= 0")
+        value = self.fn(step, base_lr)
+        try:
+            lr = float(value)
+        except (TypeError, ValueError, OverflowError):
+            lr = math.nan
+        if isinstance(value, (bool, str, bytes)) or not lr >= 0 or math.isinf(lr):
+            raise ConfigError(f"the schedule function {self.fn!r} returned {value!r} at step {step}; "
+                              f"a rate must be a finite number >= 0")
         return lr
 
     def get_config(self) -> dict[str, Any]:

@@ -319,3 +319,32 @@ def test_get_config_contents():
 def test_bad_parameters_raise_config_error(factory, kwargs, param):
     with pytest.raises(ConfigError, match=param):
         factory(**kwargs)
+
+
+# ---------------------------------------------------------------- huge inputs (test_api_properties)
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_saturates_without_overflow_at_huge_inputs(dtype, approximate):
+    # hypothesis found: GELU("tanh").derivative at z = 6.98e12 (float32) overflowed in z**3, and
+    # the exact GELU's derivative at z = 1.84e19 (float32) in z**2: a warning, and NaN (0 * inf)
+    big = float(np.finfo(dtype).max) / 4
+    z = np.array([[-big, -1e20, -6.98e12, -40.0, 40.0, 6.98e12, 1e20, big]], dtype=dtype)
+    act = acts.GELU(approximate)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        a = act.forward(z)
+        d = act.derivative(z, a)
+    assert a.dtype == d.dtype == dtype
+    np.testing.assert_array_equal(a[0, 4:], z[0, 4:])  # z Phi(z) = z once Phi(z) rounds to 1
+    np.testing.assert_array_equal(a[0, :4], 0.0)
+    np.testing.assert_array_equal(d[0], [0, 0, 0, 0, 1, 1, 1, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softsign_derivative_does_not_overflow_at_huge_inputs(dtype):
+    # found while writing the properties: (1 + |z|)**2 overflowed for |z| > 1.8e19 in float32
+    z = np.array([[-float(np.finfo(dtype).max), -1e20, 0.0, 3.0, 1e20]], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        d = acts.Softsign().derivative(z, acts.Softsign().forward(z))
+    assert d.dtype == dtype
+    np.testing.assert_allclose(d, [[0.0, 1e-40, 1.0, 1 / 16, 1e-40]], rtol=1e-6, atol=1e-44)

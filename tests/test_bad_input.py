@@ -152,11 +152,8 @@ NAN_INF = [
       validation_data=(X0, put(T0, (0, 2), np.nan)), y=T0, **REGRESSION),
     F("nan_inf-X_overflows_float32", InputError, ValueError, "X", "inf", r"float32|non-finite",
       X=put(X0, (2, 2), 1e39)),
-    P("nan_inf-predict_nan", InputError, ValueError, "X", "nan", NON_FINITE, put(X0, (3, 1), np.nan),
-      marks=(needs("a finiteness check (like fit's) in Sequential._check_input; predict returns NaN rows today",
-                   "core/network.py"),)),
-    P("nan_inf-predict_inf", InputError, ValueError, "X", "inf", NON_FINITE, put(X0, (0, 3), np.inf),
-      marks=(needs("a finiteness check (like fit's) in Sequential._check_input", "core/network.py"),)),
+    P("nan_inf-predict_nan", InputError, ValueError, "X", "nan", NON_FINITE, put(X0, (3, 1), np.nan)),
+    P("nan_inf-predict_inf", InputError, ValueError, "X", "inf", NON_FINITE, put(X0, (0, 3), np.inf)),
 ]
 
 RANK = [
@@ -174,9 +171,7 @@ RANK = [
     P("rank-predict_3d", ShapeError, ValueError, "X", "(12, 4, 1)", WIDTH, X0[:, :, None]),
     P("rank-predict_0d", ShapeError, ValueError, "X", "()", WIDTH, 3.0),
     P("rank-predict_ragged_list", InputError, ValueError, "X", "row 1", r"same length|rectangular",
-      [[0.0] * D, [0.0] * (D + 1)],
-      marks=(needs("np.asarray(X) inside try/except ValueError raising InputError in Sequential._check_input",
-                   "core/network.py"),)),
+      [[0.0] * D, [0.0] * (D + 1)]),
 ]
 
 XY_MISMATCH = [
@@ -665,9 +660,7 @@ def test_cli_argument_syntax_errors_exit_2_without_traceback(argv, fragment, cap
     pytest.param(np.int64, id="int64"),
     pytest.param(np.uint8, id="uint8"),
     pytest.param(np.float16, id="float16"),
-    pytest.param(np.bool_, id="bool", marks=needs(
-        "Sequential._check_input to accept bool X as fit does (fit trains on bool features, predict "
-        "refuses them: 'X must hold real numbers, got dtype bool')", "core/network.py")),
+    pytest.param(np.bool_, id="bool"),
 ])
 def test_integer_and_bool_features_are_accepted_by_fit_and_predict(dtype):
     """Integer features (pixel counts, one-hot codes) are ordinary numpy data: converted exactly to the

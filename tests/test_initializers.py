@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from neuroplug.base import Initializer
-from neuroplug.errors import ConfigError, InputError
+from neuroplug.errors import ConfigError, InputError, NonFiniteError
 from neuroplug.plugins import initializers as inits
 
 REGISTRATIONS = inits.neuroplug_initializers()
@@ -316,3 +316,43 @@ def test_config_round_trip(name):
     rebuilt = FACTORIES[name](**init.get_config())
     assert rebuilt.get_config() == init.get_config()
     assert np.array_equal(draw(init, 5, 7), draw(rebuilt, 5, 7))
+
+
+# ------------------------------------------------------------------- robustness (test_api_properties)
+
+
+@pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal", "variance_scaling", "xavier",
+                                  "he_normal", "orthogonal"])
+def test_random_initializers_need_a_generator(name):
+    # hypothesis found: rng=None reached rng.uniform/normal: AttributeError
+    with pytest.raises(InputError, match="rng"):
+        FACTORIES[name]()(2, 3, None)
+
+
+@pytest.mark.parametrize("fan_in, fan_out", [(1, 2**62), (np.int64(4), 2**62), (2**40, 2**40)])
+def test_shapes_too_large_for_any_array_are_input_errors(fan_in, fan_out):
+    # hypothesis found: zeros(1, 2**62) raised numpy's ValueError("array is too big"); with
+    # fan_in=np.int64(4) the product wrapped around in int64 and passed a size check
+    with pytest.raises(InputError, match="larger than any array"):
+        inits.Zeros()(fan_in, fan_out, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("init, dtype", [
+    (inits.Constant(1e39), np.float32),
+    (inits.Normal(std=1e6), np.float16),
+    (inits.Uniform(low=-1e300, high=1e300), np.float32),
+    (inits.VarianceScaling(scale=1e308, distribution="uniform"), np.float64),
+    (inits.TruncatedNormal(mean=1e308, std=1e308), np.float64),
+    (inits.Orthogonal(gain=1e300), np.float32),
+])
+def test_weights_beyond_the_dtype_are_a_non_finite_error(init, dtype):
+    # hypothesis found: such parameters gave numpy's "overflow encountered in cast" and inf
+    # weights (uniform bounds were clipped to the largest float: every weight saturated)
+    with pytest.raises(NonFiniteError, match=str(np.dtype(dtype))):
+        init(3, 4, np.random.default_rng(0), dtype)
+
+
+def test_uniform_bounds_must_have_a_finite_width():
+    # rng.uniform(-1e308, 1e308) raised OverflowError("high - low range exceeds valid bounds")
+    with pytest.raises(ConfigError, match="high - low"):
+        inits.Uniform(low=-1e308, high=1e308)

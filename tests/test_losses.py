@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from neuroplug.base import Loss
-from neuroplug.errors import ConfigError, InputError, ShapeError
+from neuroplug.errors import ConfigError, InputError, NonFiniteError, ShapeError
 from neuroplug.plugins import activations as acts
 from neuroplug.plugins import losses as L
 
@@ -444,3 +444,61 @@ def test_get_config_contents():
 def test_bad_parameters_raise_config_error(factory, kwargs, param):
     with pytest.raises(ConfigError, match=param):
         factory(**kwargs)
+
+
+# ------------------------------------------------------------------- robustness (test_api_properties)
+
+
+@pytest.mark.parametrize("method", ["forward", "gradient"])
+def test_a_loss_overflowing_on_finite_inputs_is_a_non_finite_error(method):
+    # hypothesis found: mse of float32 predictions 3.4e38 warned "overflow encountered in multiply"
+    # and returned inf
+    y_pred = np.array([[3.4e38, 1.0]], dtype=np.float32)
+    with pytest.raises(NonFiniteError, match=r"MSE.*float32"):
+        getattr(L.MSE(), method)(y_pred, -y_pred)
+
+
+def test_non_finite_inputs_give_non_finite_results_quietly():
+    # fit relies on it: a diverged network's NaN output is reported as a DivergenceError
+    y_pred = np.array([[np.nan, 1.0]], dtype=np.float32)
+    assert math.isnan(L.MSE().forward(y_pred, np.zeros((1, 2))))
+    assert math.isnan(L.CrossEntropy(from_logits=True).forward(np.array([[np.inf, 0.0]]), np.array([0])))
+
+
+@pytest.mark.parametrize("factory, width", [(L.SmoothL1, 1.0), (L.SmoothL1, 0.5), (L.Huber, 1.0), (L.Huber, 0.5)])
+def test_huge_differences_take_the_linear_branch_without_overflow(factory, width):
+    # hypothesis found: y_pred = 0, y_true = 3.4e38 (float32) overflowed in the d*d of the quadratic
+    # branch, which np.where evaluates even where the linear one is chosen; smooth_l1's gradient
+    # overflowed in d / beta for beta < 1
+    param = {"beta": width} if factory is L.SmoothL1 else {"delta": width}
+    slope = 1.0 if factory is L.SmoothL1 else width
+    y_pred, y_true = np.zeros((1, 2), np.float32), np.array([[3.4e38, -1e30]], np.float32)
+    values = factory(**param, reduction="none").forward(y_pred, y_true)
+    np.testing.assert_allclose(values, slope * (np.abs(y_true.astype(np.float64)) - width / 2), rtol=1e-6)
+    gradient = factory(**param, reduction="sum").gradient(y_pred, y_true)
+    np.testing.assert_array_equal(gradient, [[-slope, slope]])
+
+
+@pytest.mark.parametrize("y", [np.array(["a", "b"]), np.array([1 + 1j, 0j]), np.array([1.0, None], dtype=object),
+                               [[1.0], [2.0, 3.0]]], ids=["str", "complex", "object", "ragged"])
+@pytest.mark.parametrize("loss", [L.MSE(), L.BinaryCrossEntropy(), L.CrossEntropy()], ids=lambda x: type(x).__name__)
+def test_targets_that_are_not_real_numbers_are_input_errors(loss, y):
+    # hypothesis found: prepare_targets(["a", "b"]) raised numpy's ValueError "could not convert
+    # string to float" (complex gave a ComplexWarning)
+    with pytest.raises(InputError, match="y"):
+        loss.prepare_targets(y, 1, np.float32)
+    with pytest.raises(InputError, match="y_true"):
+        loss.forward(np.zeros((2, 1), np.float32), y)
+
+
+@pytest.mark.parametrize("y, found", [(np.array([[3.5e38]]), "beyond the range of float32"),
+                                      (np.array([[np.nan]]), "non-finite"), (np.array([[np.inf]]), "non-finite")])
+@pytest.mark.parametrize("loss", [L.MSE(), L.BinaryCrossEntropy(), L.CrossEntropy()], ids=lambda x: type(x).__name__)
+def test_targets_that_are_not_finite_in_the_dtype_are_input_errors(loss, y, found):
+    # hypothesis found: prepare_targets([[3.4e38...]], 1, float32) warned "overflow encountered in cast"
+    with pytest.raises(InputError, match=found):
+        loss.prepare_targets(y, 1, np.float32)
+
+
+def test_array_likes_are_accepted_as_predictions():
+    assert L.MSE().forward([[1.0, 2.0]], [[1.0, 0.0]]) == 2.0

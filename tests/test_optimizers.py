@@ -285,3 +285,49 @@ def test_bad_params_raise_config_error(factory, params, word):
 def test_config_round_trip(name):
     optimizer = FACTORIES[name]()
     assert FACTORIES[name](**optimizer.get_config()).get_config() == optimizer.get_config()
+
+
+# ------------------------------------------------------------------- robustness (test_api_properties)
+
+@pytest.mark.parametrize("name, params, dtype", [("adam", {"eps": 5e-324}, np.float32),
+                                                 ("rmsprop", {"eps": 1e-50}, np.float32),
+                                                 ("adagrad", {}, np.float16), ("adam", {}, np.float16)])
+def test_an_eps_that_is_zero_in_the_parameters_dtype_is_an_input_error(name, params, dtype):
+    # hypothesis found: adam(eps=5e-324) on float32 zeros divided 0 by 0 (eps rounds to 0):
+    # "invalid value encountered in divide" and NaN parameters
+    optimizer = FACTORIES[name](**params)
+    with pytest.raises(InputError, match="eps"):
+        optimizer.setup([np.zeros(3, dtype)])
+    FACTORIES[name](**params).setup([np.zeros(3, np.float64)])  # representable there
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_a_rate_beyond_the_parameters_dtype_is_an_input_error(name):
+    # hypothesis found: step(lr=1e39) on float32 parameters warned "overflow encountered in cast"
+    # and made them NaN
+    p, g = np.ones(3, np.float32), np.ones(3, np.float32)
+    optimizer = FACTORIES[name]()
+    optimizer.setup([p])
+    with pytest.raises(InputError, match="lr"):
+        optimizer.step([p], [g], 1e39)
+    np.testing.assert_array_equal(p, 1.0)
+    optimizer.step([p], [g], 1e-3)
+    assert np.all(np.isfinite(p))
+
+
+def test_hyper_parameters_beyond_the_dtype_are_input_errors():
+    with pytest.raises(InputError, match="weight_decay"):
+        opt.SGD(weight_decay=1e39).setup([np.zeros(2, np.float32)])
+    with pytest.raises(InputError, match="initial_accumulator_value"):
+        opt.Adagrad(eps=1e-3, initial_accumulator_value=1e5).setup([np.zeros(2, np.float16)])
+
+
+def test_params_and_grads_must_be_lists_of_arrays():
+    optimizer = opt.SGD()
+    with pytest.raises(InputError, match="params"):
+        optimizer.setup(None)
+    optimizer.setup([np.zeros(2)])
+    with pytest.raises(InputError, match="grads"):
+        optimizer.step([np.zeros(2)], None, 0.1)
+    with pytest.raises(InputError, match=r"params\[0\]"):
+        optimizer.step([[0.0, 0.0]], [np.zeros(2)], 0.1)

@@ -13,7 +13,7 @@ import pytest
 
 from neuroplug import registry
 from neuroplug.base import Schedule
-from neuroplug.errors import ConfigError, InputError
+from neuroplug.errors import ConfigError, InputError, NonFiniteError
 from neuroplug.plugins import schedules as sch
 
 REGISTRATIONS = sch.neuroplug_schedules()
@@ -346,3 +346,40 @@ def test_nested_by_name_and_dict_inherit_the_unit():
 def test_bad_params_raise_config_error(factory, params, word):
     with pytest.raises(ConfigError, match=word):
         factory(**params)
+
+
+# ------------------------------------------------------------------- robustness (test_api_properties)
+
+BIG = 1.7976931348623157e308  # the largest float
+
+
+@pytest.mark.parametrize("schedule", [sch.OneCycle(total_steps=100), sch.CosineAnnealing(total_steps=10),
+                                      sch.CosineWarmRestarts(t_0=5)], ids=lambda s: type(s).__name__)
+def test_cosine_schedules_do_not_overflow_at_the_largest_rate(schedule):
+    # found while writing the properties: (start - end) * (1 + cos) overflowed before the halving,
+    # so one_cycle(step 0, base_lr 1.7e308) was -inf
+    for step in range(12):
+        lr = schedule(step, BIG)
+        assert math.isfinite(lr) and lr == pytest.approx(BIG * schedule(step, 1.0), rel=1e-12)
+
+
+def test_a_rate_that_overflows_is_a_non_finite_error():
+    with pytest.raises(NonFiniteError, match="piecewise|Piecewise"):
+        sch.Piecewise(boundaries=[1], values=[1.0, 1e300])(1, 1e10)
+    with pytest.raises(NonFiniteError, match="step"):
+        sch.ExponentialDecay()(10**400, 0.1)  # Python: int too large to convert to float
+
+
+def test_decay_over_a_tiny_period():
+    # t / decay_steps overflows to inf: 0 * inf was nan, math.floor(inf) raised OverflowError
+    assert sch.InverseTimeDecay(decay_rate=0.0, decay_steps=5e-324)(3, 0.1) == 0.1
+    assert sch.InverseTimeDecay(decay_rate=0.5, decay_steps=5e-324)(3, 0.1) == 0.0
+    assert sch.ExponentialDecay(decay_rate=0.5, decay_steps=5e-324, staircase=True)(3, 0.1) == 0.0
+    assert sch.InverseTimeDecay(decay_rate=0.5, decay_steps=5e-324, staircase=True)(3, 0.1) == 0.0
+
+
+@pytest.mark.parametrize("value", ["0.1", None, [0.1], True, 10**400, float("nan"), -1.0])
+def test_a_callable_returning_no_rate_is_a_config_error(value):
+    # hypothesis found: fn returning "x" raised ValueError from float(); None a TypeError
+    with pytest.raises(ConfigError, match="returned"):
+        sch.CallableSchedule(lambda step, base_lr: value)(0, 0.1)
