@@ -12,6 +12,7 @@ optimizer's; with plain SGD one step moves every weight by exactly
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import hashlib
@@ -300,6 +301,25 @@ def _shared_base(arrays: list[np.ndarray]) -> np.ndarray | None:
     return base
 
 
+@contextlib.contextmanager
+def _components_named(when: Any, after: Any = lambda: "") -> Any:
+    """Turn an exception a component raises into a ComponentError naming it and its plugin.
+
+    ``when()`` says when (``"before training"``), ``after()`` what was done about it.
+    Errors neuroplug raises on purpose, and exceptions not raised in a component's
+    code, pass unchanged.
+    """
+    try:
+        yield
+    except NeuroplugError:
+        raise
+    except Exception as exc:
+        who = _failing_component(exc)
+        if who is None:
+            raise
+        raise ComponentError(f"{who} raised {when()}: {type(exc).__name__}: {exc}{after()}") from exc
+
+
 def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: Any = "sgd",
         lr: float = 0.01, schedule: Any = "constant", epochs: int = 10, batch_size: int = 32,
         shuffle: bool = True, seed: Any = None, validation_data: tuple[Any, Any] | None = None,
@@ -416,16 +436,9 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
                    if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)
             raise InputError(f"validation_data must be a pair (X_val, y_val); got {got}")
         val = _as_data(validation_data[0], validation_data[1], network, "validation")
-    try:
+    with _components_named(lambda: "before training"):
         run = _Run(network, X, y, loss_fn, opt, sched, float(lr), int(epochs), int(batch_size), shuffle, seed,
                    val, callbacks, progress, policy)
-    except NeuroplugError:
-        raise
-    except Exception as exc:
-        who = _failing_component(exc)
-        if who is None:
-            raise
-        raise ComponentError(f"{who} raised before training: {type(exc).__name__}: {exc}") from exc
     if source is not None:
         run.restore(source)
     elif policy is not None:
@@ -636,7 +649,9 @@ class _Run:
         try:
             # numpy's overflow warnings are not the report: every non-finite value is
             # detected and raised as a DivergenceError naming where it came from
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _CatchSigint(self.flag):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _CatchSigint(self.flag), \
+                    _components_named(lambda: f"during training (epoch {self.epoch}, step {self.step})",
+                                      lambda: self.restored_to):
                 while not self.finished and self.epoch < self.epochs:
                     if not self.shuffled:
                         self._begin_epoch()
@@ -645,14 +660,6 @@ class _Run:
                     self._end_epoch()
                     if self.flag[0] and not self.finished:
                         self._interrupt()
-        except NeuroplugError:
-            raise
-        except Exception as exc:
-            who = _failing_component(exc)
-            if who is None:
-                raise
-            raise ComponentError(f"{who} raised during training (epoch {self.epoch}, step {self.step}): "
-                                 f"{type(exc).__name__}: {exc}{self.restored_to}") from exc
         finally:
             if self.bar is not None:
                 self.bar.close()
