@@ -141,6 +141,22 @@ def test_save_is_atomic_when_writing_fails(tmp_path, net, monkeypatch):
     assert os.listdir(tmp_path) == ["model.npz"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_saved_files_get_normal_permissions_not_the_temporary_files(tmp_path, net):
+    """mkstemp makes 0600 files: a model must instead get what a new file gets (0666 less the
+    umask), and a replaced file keeps its own permissions."""
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / "model.npz"
+        npl.save(net, path)
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o640)
+        npl.save(net, path)
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
+
+
 # ---------------------------------------------------------------------- format compatibility
 # Written by neuroplug 0.1.0's save() (before the SafeArchive reader) for
 # Sequential([Dense(3, leaky_relu(alpha=0.2), init="he_uniform"), Dense(2, "softmax", use_bias=False)],
