@@ -491,7 +491,6 @@ class _Run:
         self.fused = last.link is not None and getattr(loss_fn, "link", None) == last.link
         self.params = network.parameters()
         self.grads = network.gradients()
-        self.param_flat = _shared_base(self.params)
         self.grad_flat = _shared_base(self.grads)
         self.batch_unit = getattr(sched, "unit", "epoch") == "batch"
         self.steps_per_epoch = -(-n // batch_size)
@@ -564,9 +563,9 @@ class _Run:
             except ConfigError:
                 self.network_config = None
         return Checkpoint(
-            network_config=copy.deepcopy(self.network_config), weights=self.network.get_weights(), fit_config=dict(self.config()),
-            epoch=self.epoch, batch=self.batch, step=self.step, shuffled=self.shuffled, lr=self.lr_now,
-            epoch_loss=self.total, stopped=self.state.stop,
+            network_config=copy.deepcopy(self.network_config), weights=self.network.get_weights(),
+            fit_config=dict(self.config()), epoch=self.epoch, batch=self.batch, step=self.step,
+            shuffled=self.shuffled, lr=self.lr_now, epoch_loss=self.total, stopped=self.state.stop,
             rng_state=copy.deepcopy(self.rng.bit_generator.state), order=self.order.copy(),
             pred=self.pred.copy() if self.pred is not None and self.batch else None,
             optimizer_state=copy.deepcopy(self.opt.get_state()), schedule_state=copy.deepcopy(self.sched.get_state()),
@@ -590,15 +589,14 @@ class _Run:
         from .checkpoint import check_resumable
 
         check_resumable(ckpt, self)
-        net = self.network
-        net.set_weights(ckpt.weights)
-        try:
+        try:  # the components' states first: the network's weights change only when they fit
             self.opt.set_state(copy.deepcopy(ckpt.optimizer_state))
             self.sched.set_state(copy.deepcopy(ckpt.schedule_state))
+            self.rng.bit_generator.state = copy.deepcopy(ckpt.rng_state)
         except (NeuroplugError, TypeError, ValueError, KeyError) as exc:
-            raise ConfigError(f"resume: the checkpoint's optimizer or schedule state does not fit the "
-                              f"components given to fit ({type(exc).__name__}: {exc})") from None
-        self.rng.bit_generator.state = copy.deepcopy(ckpt.rng_state)
+            raise ConfigError(f"resume: the checkpoint's optimizer, schedule or random generator state does "
+                              f"not fit the components given to fit ({type(exc).__name__}: {exc})") from None
+        self.network.set_weights(ckpt.weights)
         self.order[...] = ckpt.order
         if ckpt.pred is not None and self.pred is not None:
             self.pred[...] = ckpt.pred
