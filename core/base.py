@@ -127,8 +127,23 @@ def _finite_as(name: str, array: np.ndarray, dtype: Any) -> np.ndarray:
         bad = ~np.isfinite(values) | (np.abs(values) > np.finfo(dtype).max)
     index = tuple(int(i) for i in np.argwhere(bad)[0])
     value = array[index].item()
-    why = "a non-finite value" if not np.isfinite(value) else f"a value beyond the range of {np.dtype(dtype)}"
-    raise InputError(f"{name} holds {why}, {value!r}, at index {index}")
+    if not np.isfinite(value):
+        raise InputError(f"{name} holds a non-finite value {value!r} at index {index}")
+    raise InputError(f"{name} holds {value!r} at index {index}, which is inf in {np.dtype(dtype)} "
+                     f"(largest {float(np.finfo(dtype).max):g})")
+
+
+def _check_finite(name: str, array: np.ndarray, dtype: Any = None) -> None:
+    """InputError naming the first value of ``array`` that is not finite or, with ``dtype``, beyond its
+    range (1e39 for float32). Cheap when every value is fine: min and max propagate NaN, so no
+    temporary the size of the data is made."""
+    if array.dtype.kind != "f" or not array.size:
+        return
+    low, high = array.min(), array.max()
+    if not (np.isfinite(low) and np.isfinite(high)) or (
+            dtype is not None and array.dtype.itemsize > np.dtype(dtype).itemsize
+            and max(-float(low), float(high)) > float(np.finfo(dtype).max)):
+        _finite_as(name, array, array.dtype if dtype is None else dtype)  # raises, naming the value
 
 
 def _plain(value: Any) -> Any:

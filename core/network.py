@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .base import _as_array, _finite_as, _real_array
+from .base import _as_array, _check_finite, _finite_as, _real_array
 from .errors import ConfigError, InputError, NonFiniteError, ShapeError
 from .layers import Dense
 from .validation import check_number
@@ -286,17 +286,9 @@ class Sequential:
             raise ShapeError(f"{name} must have shape (N, {self.input_dim}) for this network; got shape {X.shape}")
         if X.dtype.kind not in "biuf":
             raise InputError(f"{name} must hold real numbers, got dtype {X.dtype}")
-        # min and max are finite exactly when every value is (NaN propagates through both);
-        # unlike isfinite(X).all(), they need no temporary the size of the data
-        if X.dtype.kind == "f" and X.size and not (np.isfinite(X.min()) and np.isfinite(X.max())):
-            _finite_as(name, X, self.dtype)  # raises, naming the first non-finite value
-        if X.dtype.kind == "f" and X.dtype.itemsize > self.dtype.itemsize:
-            try:
-                with np.errstate(over="raise"):
-                    return X.astype(self.dtype)
-            except FloatingPointError:
-                _finite_as(name, X, self.dtype)  # raises, naming the first value out of range
-        return X.astype(self.dtype, copy=False)
+        _check_finite(name, X, self.dtype)
+        with np.errstate(over="ignore"):  # within range: a value can only round to the largest float
+            return X.astype(self.dtype, copy=False)
 
     def predict(self, X: Any) -> np.ndarray:
         """Return the network's outputs for a batch ``X`` of shape ``(N, input_dim)``.

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .base import _check_finite, _real_array
 from .errors import (ComponentError, ConfigError, DivergenceError, InputError, NeuroplugError, NonFiniteError,
                      ShapeError)
 from .network import Sequential
@@ -181,12 +182,8 @@ class EarlyStopping(Callback):
 
 def _as_data(X: Any, y: Any, net: Sequential, what: str) -> tuple[np.ndarray, np.ndarray]:
     prefix = "" if what == "training" else "validation "
-    X = _rectangular(X, f"{prefix}X")
-    y = _rectangular(y, f"{prefix}y")
-    for name, arr in (("X", X), ("y", y)):
-        if arr.dtype == object or np.issubdtype(arr.dtype, np.complexfloating) \
-                or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-            raise InputError(f"{prefix}{name} must hold real numbers; got dtype {arr.dtype}")
+    X = _real_array(f"{prefix}X", X)
+    y = _real_array(f"{prefix}y", y)
     if X.ndim != 2:
         raise ShapeError(f"{prefix}X must be 2-D (samples x features); got shape {X.shape}")
     if X.shape[0] == 0:
@@ -198,32 +195,9 @@ def _as_data(X: Any, y: Any, net: Sequential, what: str) -> tuple[np.ndarray, np
         raise ShapeError(f"{prefix}y must have one row per sample of X ({X.shape[0]}); got shape {y.shape}")
     if X.shape[1] != net.input_dim:
         raise ShapeError(f"{prefix}X has {X.shape[1]} features but the network's input_dim is {net.input_dim}")
-    for name, arr in (("X", X), ("y", y)):
-        # min and max are finite exactly when every value is (NaN propagates through both);
-        # unlike isfinite(arr).all(), they need no temporary the size of the data
-        if np.issubdtype(arr.dtype, np.floating) and arr.size \
-                and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
-            bad = np.argwhere(~np.isfinite(arr))[0]
-            raise InputError(f"{prefix}{name} holds a non-finite value {arr[tuple(bad)]} at index "
-                             f"{tuple(int(i) for i in bad)}")
-    limit = float(np.finfo(net.dtype).max)
-    if np.issubdtype(X.dtype, np.floating) and X.dtype.itemsize > net.dtype.itemsize and X.size \
-            and max(-float(X.min()), float(X.max())) > limit:
-        bad = np.argwhere(np.abs(X) > limit)[0]
-        raise InputError(f"{prefix}X holds {X[tuple(bad)]:g} at index {tuple(int(i) for i in bad)}, which is "
-                         f"inf in the network's dtype {net.dtype.name} (largest {limit:g})")
+    _check_finite(f"{prefix}X", X, net.dtype)
+    _check_finite(f"{prefix}y", y)
     return X, y
-
-
-def _rectangular(value: Any, name: str) -> np.ndarray:
-    """``np.asarray(value)``, with a clear error for ragged nested lists."""
-    try:
-        return np.asarray(value)
-    except ValueError:
-        rows = [np.shape(row) for row in value] if hasattr(value, "__iter__") else []
-        odd = next((i for i, shape in enumerate(rows) if shape != rows[0]), None)
-        detail = f": row {odd} has shape {rows[odd]}, row 0 has {rows[0]}" if odd is not None else ""
-        raise InputError(f"{name} must be a rectangular array (every row the same length){detail}") from None
 
 
 def _is_classification(y: np.ndarray, net: Sequential) -> bool:
@@ -239,7 +213,6 @@ def _accuracy(out: np.ndarray, labels: np.ndarray) -> float:
 def _failing_component(exc: BaseException) -> str | None:
     """Name the innermost component (and its plugin) in ``exc``'s traceback, if any."""
     from .base import Component
-    from .registry import get_registry
 
     found = None
     tb = exc.__traceback__
@@ -248,13 +221,7 @@ def _failing_component(exc: BaseException) -> str | None:
         if isinstance(candidate, Component):
             found = candidate
         tb = tb.tb_next
-    if found is None:
-        return None
-    reg = get_registry()
-    for entry in reg.entries(found.kind):
-        if entry.registration.factory is type(found):
-            return f"{found.kind} {entry.qualified_name!r} (plugin {entry.plugin.label})"
-    return f"{found.kind} {type(found).__name__}"
+    return None if found is None else _component_label(found)
 
 
 _UNSET = object()
@@ -870,6 +837,7 @@ class _Run:
 
 
 def _component_label(component: Any) -> str:
+    """``kind 'dist:name' (plugin dist:entry)`` for a registered component, ``kind ClassName`` otherwise."""
     from .registry import get_registry
 
     for entry in get_registry().entries(component.kind):

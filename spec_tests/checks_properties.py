@@ -176,69 +176,31 @@ def _vocabulary(subject: Subject) -> None:
          where=f"properties={tuple(declared)!r}")
 
 
-@spec_check("PROP-VOCABULARY-ACT", "activation", layer="contract", title="declared properties are known tags",
-            formula=r"\text{properties} \subseteq \text{PROPERTIES}[\text{activation}]")
-def check_vocabulary_activation(subject: Subject) -> None:
-    r"""Every property tag an activation declares is in the activation vocabulary:
-    :math:`\text{properties} \subseteq \text{PROPERTIES}[\text{activation}]`.
+def _vocabulary_check(check_id: str, kind: str, article: str) -> None:
+    """Register PROP-VOCABULARY-* for ``kind``: one check per kind, all running :func:`_vocabulary`."""
+
+    def check(subject: Subject) -> None:
+        _vocabulary(subject)
+
+    check.__name__ = check.__qualname__ = f"check_vocabulary_{kind}"
+    check.__doc__ = rf"""Every property tag {article} {kind} declares is in the {kind} vocabulary:
+    :math:`\text{{properties}} \subseteq \text{{PROPERTIES}}[\text{{{kind}}}]`.
 
     A tag outside it would never be verified, so it fails, naming the closest known
     tags (``difflib``, similarity >= 0.6: ``"monotone"`` gets "did you mean
     'monotonic'?") and the kinds whose vocabulary has it. Skipped when nothing is
     declared. Deterministic, exact."""
-    _vocabulary(subject)
+    spec_check(check_id, kind, layer="contract", title="declared properties are known tags",
+               formula=rf"\text{{properties}} \subseteq \text{{PROPERTIES}}[\text{{{kind}}}]")(check)
+    globals()[check.__name__] = check
 
 
-@spec_check("PROP-VOCABULARY-INIT", "initializer", layer="contract", title="declared properties are known tags",
-            formula=r"\text{properties} \subseteq \text{PROPERTIES}[\text{initializer}]")
-def check_vocabulary_initializer(subject: Subject) -> None:
-    r"""Every property tag an initializer declares is in the initializer vocabulary:
-    :math:`\text{properties} \subseteq \text{PROPERTIES}[\text{initializer}]`.
-
-    A tag outside it would never be verified, so it fails, naming the closest known
-    tags (``difflib``, similarity >= 0.6: ``"monotone"`` gets "did you mean
-    'monotonic'?") and the kinds whose vocabulary has it. Skipped when nothing is
-    declared. Deterministic, exact."""
-    _vocabulary(subject)
-
-
-@spec_check("PROP-VOCABULARY-LOSS", "loss", layer="contract", title="declared properties are known tags",
-            formula=r"\text{properties} \subseteq \text{PROPERTIES}[\text{loss}]")
-def check_vocabulary_loss(subject: Subject) -> None:
-    r"""Every property tag a loss declares is in the loss vocabulary:
-    :math:`\text{properties} \subseteq \text{PROPERTIES}[\text{loss}]`.
-
-    A tag outside it would never be verified, so it fails, naming the closest known
-    tags (``difflib``, similarity >= 0.6: ``"monotone"`` gets "did you mean
-    'monotonic'?") and the kinds whose vocabulary has it. Skipped when nothing is
-    declared. Deterministic, exact."""
-    _vocabulary(subject)
-
-
-@spec_check("PROP-VOCABULARY-SCHED", "schedule", layer="contract", title="declared properties are known tags",
-            formula=r"\text{properties} \subseteq \text{PROPERTIES}[\text{schedule}]")
-def check_vocabulary_schedule(subject: Subject) -> None:
-    r"""Every property tag a schedule declares is in the schedule vocabulary:
-    :math:`\text{properties} \subseteq \text{PROPERTIES}[\text{schedule}]`.
-
-    A tag outside it would never be verified, so it fails, naming the closest known
-    tags (``difflib``, similarity >= 0.6: ``"monotone"`` gets "did you mean
-    'monotonic'?") and the kinds whose vocabulary has it. Skipped when nothing is
-    declared. Deterministic, exact."""
-    _vocabulary(subject)
-
-
-@spec_check("PROP-VOCABULARY-OPT", "optimizer", layer="contract", title="declared properties are known tags",
-            formula=r"\text{properties} \subseteq \text{PROPERTIES}[\text{optimizer}]")
-def check_vocabulary_optimizer(subject: Subject) -> None:
-    r"""Every property tag an optimizer declares is in the optimizer vocabulary:
-    :math:`\text{properties} \subseteq \text{PROPERTIES}[\text{optimizer}]`.
-
-    A tag outside it would never be verified, so it fails, naming the closest known
-    tags (``difflib``, similarity >= 0.6: ``"monotone"`` gets "did you mean
-    'monotonic'?") and the kinds whose vocabulary has it. Skipped when nothing is
-    declared. Deterministic, exact."""
-    _vocabulary(subject)
+for _id, _kind, _article in (("PROP-VOCABULARY-ACT", "activation", "an"),
+                             ("PROP-VOCABULARY-INIT", "initializer", "an"),
+                             ("PROP-VOCABULARY-LOSS", "loss", "a"),
+                             ("PROP-VOCABULARY-SCHED", "schedule", "a"),
+                             ("PROP-VOCABULARY-OPT", "optimizer", "an")):
+    _vocabulary_check(_id, _kind, _article)
 
 
 # ------------------------------------------------------------------------------ hypothesis

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import neuroplug as npl
+from conftest import interrupting_loss
 from neuroplug.errors import ConfigError, InputError, ModelFileError, TrainingInterrupted
 
 
@@ -57,27 +58,7 @@ def _same(a, b):
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-def _interrupting(base):
-    """A loss class that sends SIGINT during the step ``at`` (class attribute; None: never)."""
-
-    class Interrupting(base):
-        at = None
-        calls = 0
-
-        def forward(self, a, t):
-            cls = type(self)
-            if a.shape[0] == 1:  # fit's one-row check that the loss reduces: not a step
-                return super().forward(a, t)
-            cls.calls += 1
-            if cls.calls - 1 == cls.at:  # (counted first: the signal may raise right here)
-                os.kill(os.getpid(), signal.SIGINT)
-            return super().forward(a, t)
-
-    Interrupting.__qualname__ = f"Interrupting{base.__name__}"
-    return Interrupting
-
-
-LOSSES = {name: _interrupting(type(npl.create("loss", name))) for name in ("cross_entropy", "mse")}
+LOSSES = {name: interrupting_loss(type(npl.create("loss", name))) for name in ("cross_entropy", "mse")}
 
 
 def _loss(args, at=None):

@@ -3,13 +3,11 @@ and leaves the last finite state (checked against a run interrupted just before)
 
 from __future__ import annotations
 
-import os
-import signal
-
 import numpy as np
 import pytest
 
 import neuroplug as npl
+from conftest import interrupting_loss
 from neuroplug.errors import DivergenceError
 
 
@@ -24,22 +22,13 @@ def _net(act="relu", d=4, seed=0):
 
 def _weights_after(steps, make_net, X, y, loss_cls, **args):
     """The weights of the same run stopped by Ctrl-C after ``steps`` steps (TrainingInterrupted)."""
-    calls = [0]
-
-    class Interrupting(loss_cls):
-        def forward(self, a, t):
-            if a.shape[0] == 1:  # fit's one-row check that the loss reduces: not a step
-                return super().forward(a, t)
-            calls[0] += 1
-            if calls[0] == steps:  # the loss of step `steps - 1`: Ctrl-C lands during that step
-                os.kill(os.getpid(), signal.SIGINT)
-            return super().forward(a, t)
-
     net = make_net()
     if steps == 0:
         return net.get_weights()
+    interrupting = interrupting_loss(loss_cls)
+    interrupting.at = steps - 1
     with pytest.raises(npl.TrainingInterrupted) as info:
-        npl.fit(net, X, y, loss=Interrupting(), **args)
+        npl.fit(net, X, y, loss=interrupting(), **args)
     assert info.value.checkpoint.step == steps
     return net.get_weights()
 
