@@ -42,6 +42,7 @@ _LAZY = {
     "LossRegistration": "types",
     "ScheduleRegistration": "types",
     "OptimizerRegistration": "types",
+    "Param": "types",
     "hookimpl": "hookspecs",
     # registry
     "Registry": "registry",
@@ -116,4 +117,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .serialization import load, save
     from .training import Callback, EarlyStopping, History, fit
     from .types import (ActivationRegistration, ComponentRegistration, InitializerRegistration,
-                        LossRegistration, OptimizerRegistration, ScheduleRegistration)
+                        LossRegistration, OptimizerRegistration, Param, ScheduleRegistration)

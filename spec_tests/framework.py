@@ -138,20 +138,13 @@ def spec_check(id: str, kind: str, *, layer: str, title: str, formula: str = "",
     return decorate
 
 
-def _load_check_modules() -> None:
-    from . import (checks_activation, checks_initializer, checks_loss,  # noqa: F401
-                   checks_optimizer, checks_properties, checks_schedule)
-
-
 def all_checks(kind: str | None = None) -> list[Check]:
     """Every registered check (of ``kind``), in definition order."""
-    _load_check_modules()
     return [c for c in _CHECKS.values() if kind is None or c.kind == kind]
 
 
 def get_check(check_id: str) -> Check:
     """The check with this ID (``KeyError`` naming the known IDs otherwise)."""
-    _load_check_modules()
     try:
         return _CHECKS[check_id]
     except KeyError:
@@ -185,7 +178,11 @@ class Subject:
     seed : int
         Seed for the random inputs of the checks.
     thorough : bool
-        Use more examples in property-based checks.
+        Use more examples in property-based checks, and more drawn configs.
+    example_configs : tuple of dict
+        Further configs declared by the author (see :func:`neuroplug.spec.formulas.subject_configs`).
+    parameter_space : dict
+        ``{parameter: neuroplug.Param}`` declared by the author: configs are drawn from it.
     """
 
     kind: str
@@ -199,6 +196,8 @@ class Subject:
     registered_name: str | None = None
     seed: int = 0
     thorough: bool = False
+    example_configs: tuple[dict[str, Any], ...] = ()
+    parameter_space: dict[str, Any] = field(default_factory=dict)
     _instance: Any = None
 
     def new(self, **overrides: Any) -> Any:
@@ -215,6 +214,18 @@ class Subject:
     def examples(self) -> int:
         """Number of hypothesis examples for property checks."""
         return 400 if self.thorough else 40
+
+    @property
+    def n_configs(self) -> int:
+        """Number of configs drawn from the parameter space (besides the default and the examples)."""
+        return 12 if self.thorough else 3
+
+    def configs(self, salt: int = 0) -> list[dict[str, Any]]:
+        """The configs to build the subject with: its own, its examples, then :attr:`n_configs` drawn
+        from its declared ``parameter_space`` (see :func:`neuroplug.spec.formulas.subject_configs`)."""
+        from .formulas import subject_configs
+
+        return subject_configs(self, self.parameter_space, self.config, salt=salt)
 
     @classmethod
     def from_instance(cls, component: Any, **fields: Any) -> "Subject":

@@ -141,11 +141,20 @@ def check_component(component: Any, *, expected_failed_checks: Mapping[str, str]
     thorough : bool
         More examples in property-based checks.
     **subject_fields
-        ``properties``, ``implements`` (iterables of str) and ``name``.
+        ``properties``, ``implements`` (iterables of str), ``example_configs``
+        (list of dicts), ``parameter_space`` (``{parameter: neuroplug.Param}``)
+        and ``name``.
 
     Returns
     -------
     SpecReport
+
+    Raises
+    ------
+    ValueError
+        For an ``implements`` name that is not a formula of the component's kind,
+        or an ``expected_failed_checks`` ID that is not a check of its kind (the
+        message lists the valid ones).
     """
     subject = subject_from_instance(component, expected_failed_checks=expected_failed_checks, seed=seed,
                                     thorough=thorough, **subject_fields)
@@ -164,13 +173,63 @@ def subject_from_instance(component: Any, *, expected_failed_checks: Mapping[str
         _declare(subject, entry)
     for key in ("properties", "implements"):
         if key in fields:
-            setattr(subject, key, frozenset(fields.pop(key)))
+            value = fields.pop(key)
+            if isinstance(value, str):
+                raise TypeError(f"{key} must be a list of names, got the string {value!r}: write ({value!r},)")
+            setattr(subject, key, frozenset(value))
+    if "example_configs" in fields:
+        value = fields.pop("example_configs")
+        subject.example_configs = (dict(value),) if isinstance(value, Mapping) else tuple(dict(c) for c in value)
+    if "parameter_space" in fields:
+        subject.parameter_space = dict(fields.pop("parameter_space"))
     if "name" in fields:
         subject.name = fields.pop("name")
     if fields:
-        raise TypeError(f"unknown subject fields {sorted(fields)}")
+        raise TypeError(f"unknown subject fields {sorted(fields)}; known: properties, implements, "
+                        f"example_configs, parameter_space, name")
     subject.expected_failed_checks.update(expected_failed_checks or {})
+    problems = declaration_problems(subject)
+    if problems:
+        raise ValueError("; ".join(problems))
     return subject
+
+
+def declaration_problems(subject: Subject) -> list[str]:
+    """What is wrong with what the subject declares: unknown ``implements`` names and
+    ``expected_failed_checks`` IDs (with the valid ones and close matches), bad
+    ``example_configs`` and ``parameter_space`` entries."""
+    import difflib
+
+    from neuroplug.types import Param
+
+    from .formulas import unknown_formulas
+
+    problems = unknown_formulas(subject.kind, subject.implements)
+    ids = [c.id for c in all_checks(subject.kind)]
+    for check_id in sorted(subject.expected_failed_checks):
+        if check_id not in ids:
+            close = difflib.get_close_matches(str(check_id).upper(), ids, n=3, cutoff=0.6)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            problems.append(f"expected_failed_checks names {check_id!r}, which is not a spec check of "
+                            f"kind {subject.kind}.{hint} The {subject.kind} checks: {', '.join(ids)}")
+    from .framework import signature_params
+
+    params = signature_params(subject.factory)
+    open_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    for i, example in enumerate(subject.example_configs):
+        unknown = sorted(k for k in example if k not in params) if params and not open_kwargs else []
+        if unknown:
+            problems.append(f"example_configs[{i}] sets {', '.join(map(repr, unknown))}, which the constructor "
+                            f"does not accept (its parameters: {', '.join(params) or 'none'})")
+    for name, space in subject.parameter_space.items():
+        if not isinstance(space, Param):
+            problems.append(f"parameter_space[{name!r}] must be a neuroplug.Param, got {space!r}")
+        elif params and not open_kwargs and name not in params:
+            problems.append(f"parameter_space declares {name!r}, which the constructor does not accept "
+                            f"(its parameters: {', '.join(params) or 'none'})")
+        else:
+            problems.extend(f"parameter_space[{name!r}]: {p}" for p in space.problems())
+    return problems
 
 
 def _declare(subject: Subject, entry: Any) -> None:
@@ -184,6 +243,8 @@ def _declare(subject: Subject, entry: Any) -> None:
         claims.add(reg.name)
     subject.implements = frozenset(claims)
     subject.expected_failed_checks = dict(reg.expected_failed_checks)
+    subject.example_configs = tuple(dict(c) for c in getattr(reg, "example_configs", ()))
+    subject.parameter_space = dict(getattr(reg, "parameter_space", {}))
 
 
 def subject_from_entry(entry: Any, *, seed: int = 0, thorough: bool = False) -> Subject:

@@ -10,13 +10,15 @@ import pytest
 from neuroplug.plugins.activations import GELU, Tanh
 from neuroplug.plugins.losses import MSE
 from neuroplug.registry import get_registry
-from neuroplug.spec import checks_properties
+from neuroplug.spec import (checks_properties, properties_activation, properties_initializer,
+                            properties_loss)
 from neuroplug.spec.checks_properties import PROPERTIES, VERIFIED_BY
 from neuroplug.spec.framework import KINDS, all_checks, get_check
 from neuroplug.spec.runner import check_component
 from spec_mutants.properties import MUTANTS
 
-OUR_IDS = {c.id for c in all_checks() if c.func.__module__ == checks_properties.__name__}
+_MODULES = {m.__name__ for m in (checks_properties, properties_activation, properties_initializer, properties_loss)}
+OUR_IDS = {c.id for c in all_checks() if c.func.__module__ in _MODULES}
 
 
 def test_the_module_defines_the_expected_checks():

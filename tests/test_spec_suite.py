@@ -15,7 +15,7 @@ import pytest
 
 import neuroplug as npl
 from neuroplug.cli import main
-from neuroplug.spec import all_checks, check_component
+from neuroplug.spec import all_checks, check_component, run_spec
 from neuroplug.spec.traceability import STATEMENTS, table, uncovered
 
 MUTANT_MODULES = ["activations", "losses", "initializers", "schedules", "optimizers", "properties"]
@@ -82,6 +82,15 @@ def test_every_check_is_failed_by_some_mutant():
     killed = set()
     for m in all_mutants():
         report = check_component(m.component, properties=m.properties, implements=m.implements, name=m.name)
+        killed |= {r.check_id for r in report.results if r.status == "failed"}
+    # declarations are validated by check_component itself (ValueError); a registration reaches the checks
+    for kind, name in [("activation", "tanh"), ("initializer", "xavier"), ("loss", "mse"),
+                       ("schedule", "step_decay"), ("optimizer", "sgd")]:
+        cls = type("Bad" + kind.title(), (type(npl.create(kind, name)),), {})
+        with npl.isolated_registry() as reg:
+            reg.register(cls, kind=kind, name="bad_declarations", implements=("no_such_formula",))
+            report = run_spec(f"{kind}:bad_declarations", checks=[c.id for c in all_checks(kind)
+                                                                   if c.id.endswith("-DECLARATIONS")])
         killed |= {r.check_id for r in report.results if r.status == "failed"}
     assert {c.id for c in all_checks()} - killed == set()
 
