@@ -689,6 +689,7 @@ def render_spec_reference() -> str:
         out += [f"   * - {_escape(text)} (``{key}``)",
                 "     - " + (", ".join(f":ref:`{i} <{check_label(i)}>`" for i in ids) or "**none**")]
     out.append("")
+    out += _render_vocabulary()
     for kind, title in KIND_TITLES.items():
         out += [title, "-" * len(title), ""]
         checks = all_checks(kind)
@@ -710,6 +711,35 @@ def render_spec_reference() -> str:
                     out += [f"   * - {label}", f"     - {value}"]
                 out += ["", inspect.cleandoc(c.func.__doc__ or ""), ""]
     return "\n".join(out) + "\n"
+
+
+def _render_vocabulary() -> list[str]:
+    """rST: the formulas a component can claim with ``implements=``, per kind."""
+    from neuroplug.spec.formulas import vocabulary
+
+    title = "Formulas a component can claim (implements=)"
+    out = [".. _formula-vocabulary:", "", title, "-" * len(title), "",
+           "Each name below (or an alias) may appear in a registration's ``implements``; the kind's "
+           "``*-FORMULA`` check then compares the component with a closed-form reference, for its own "
+           "config and for configs drawn from the ranges shown. A parameter the component's constructor "
+           "accepts must have the name and meaning given here; one it does not accept is taken at the "
+           "default shown.", ""]
+    for kind, kind_title in KIND_TITLES.items():
+        rows = vocabulary(kind)
+        out += [kind_title, "~" * len(kind_title), ""]
+        if not rows:
+            out += ["(none yet)", ""]
+            continue
+        out += [".. list-table::", "   :header-rows: 1", "   :widths: 2 2 4 5", "",
+                "   * - formula", "     - aliases", "     - parameters (default, range)", "     - definition"]
+        for row in rows:
+            params = "; ".join(f"``{p}`` = {_escape(d)}" for p, d in row["params"].items()) or "none"
+            out += [f"   * - ``{row['name']}``",
+                    f"     - {', '.join(f'``{a}``' for a in row['aliases']) or '—'}",
+                    f"     - {params}",
+                    f"     - {_escape(row['title'])}: :math:`{row['latex']}`"]
+        out.append("")
+    return out
 
 
 def _escape(text: str) -> str:

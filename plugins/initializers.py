@@ -31,33 +31,33 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
-
 from neuroplug.base import Initializer
 from neuroplug.errors import ConfigError, InputError, NonFiniteError
 from neuroplug.hookspecs import hookimpl
-from neuroplug.types import InitializerRegistration
+from neuroplug.types import InitializerRegistration, Param
 from neuroplug.validation import check_choice, check_number
 
 __all__ = [
-    "calculate_gain",
-    "Zeros",
-    "Ones",
     "Constant",
-    "Uniform",
+    "GlorotNormal",
+    "HeNormal",
+    "HeUniform",
+    "LecunNormal",
+    "LecunUniform",
     "Normal",
+    "NormalizedXavier",
+    "Ones",
+    "Orthogonal",
     "TruncatedNormal",
+    "Uniform",
     "VarianceScaling",
     "Xavier",
-    "NormalizedXavier",
-    "GlorotNormal",
-    "HeUniform",
-    "HeNormal",
-    "LecunUniform",
-    "LecunNormal",
-    "Orthogonal",
+    "Zeros",
+    "calculate_gain",
     "neuroplug_initializers",
 ]
 
@@ -593,54 +593,85 @@ _UNIFORM = r"W_{ij} \sim U[-a, a]"
 
 @hookimpl
 def neuroplug_initializers():
-    """Register the built-in initializers."""
+    """Register the built-in initializers.
+
+    Each claims its own formula of the spec suite's vocabulary (``implements``) and
+    declares the range of each numeric or choice parameter (``parameter_space``), so
+    that ``neuroplug spec`` checks the law of the weights for configs drawn from it too;
+    ``example_configs`` add regimes a draw may miss (an interval away from 0, a
+    leaky_relu slope, each distribution of variance_scaling).
+    """
     seeded = ("seeded",)
     bounded = ("seeded", "uniform_bound")
+    mean, std = Param.real(typical=(-1.0, 1.0)), Param.real(0.0, None, low_open=True, log=True, typical=(1e-3, 10.0))
+    he_space = {"mode": Param.choice("fan_in", "fan_out"), "nonlinearity": Param.choice(*_GAINS)}
+    he_examples = ({"mode": "fan_out", "nonlinearity": "leaky_relu", "param": 0.2},)
     return [
         InitializerRegistration(name="zeros", factory=Zeros, summary="all zeros",
-                                formula=r"W = 0", properties=("deterministic_values",)),
+                                formula=r"W = 0", properties=("deterministic_values",), implements=("zeros",)),
         InitializerRegistration(name="ones", factory=Ones, summary="all ones",
-                                formula=r"W = 1", properties=("deterministic_values",)),
+                                formula=r"W = 1", properties=("deterministic_values",), implements=("ones",)),
         InitializerRegistration(name="constant", factory=Constant, summary="every weight equal to value",
-                                formula=r"W = c", properties=("deterministic_values",)),
+                                formula=r"W = c", properties=("deterministic_values",), implements=("constant",),
+                                parameter_space={"value": Param.real(typical=(-10.0, 10.0))}),
         InitializerRegistration(name="uniform", factory=Uniform, summary="uniform on [low, high]",
-                                formula=r"W_{ij} \sim U[\mathrm{low}, \mathrm{high}]", properties=bounded),
+                                formula=r"W_{ij} \sim U[\mathrm{low}, \mathrm{high}]", properties=bounded,
+                                implements=("uniform",),
+                                parameter_space={"low": Param.real(typical=(-1.0, 0.0)),
+                                                 "high": Param.real(typical=(0.0, 1.0))},
+                                example_configs=({"low": 0.5, "high": 2.0},)),
         InitializerRegistration(name="normal", factory=Normal, summary="normal with mean and std",
-                                formula=r"W_{ij} \sim N(\mu, \sigma^2)", properties=seeded),
+                                formula=r"W_{ij} \sim N(\mu, \sigma^2)", properties=seeded, implements=("normal",),
+                                parameter_space={"mean": mean, "std": std}),
         InitializerRegistration(
             name="truncated_normal", factory=TruncatedNormal,
             summary="normal redrawn outside [mean + a*std, mean + b*std]",
             formula=r"W_{ij} \sim N(\mu, \sigma^2) \mid \mu + a\sigma \le W_{ij} \le \mu + b\sigma",
-            properties=seeded),
+            properties=seeded, implements=("truncated_normal",),
+            parameter_space={"mean": mean, "std": std, "a": Param.real(typical=(-3.0, -0.5)),
+                             "b": Param.real(typical=(0.5, 3.0))},
+            example_configs=({"mean": 1.0, "std": 2.0, "a": -0.5, "b": 2.5},)),
         InitializerRegistration(
             name="variance_scaling", factory=VarianceScaling,
             summary="variance scale/fan, uniform, normal or truncated normal (Keras)",
-            formula=r"\operatorname{Var} W_{ij} = s / f", properties=seeded),
+            formula=r"\operatorname{Var} W_{ij} = s / f", properties=seeded, implements=("variance_scaling",),
+            parameter_space={"scale": Param.real(0.0, None, low_open=True, log=True, typical=(0.01, 100.0)),
+                             "mode": Param.choice("fan_in", "fan_out", "fan_avg"),
+                             "distribution": Param.choice("truncated_normal", "normal", "uniform")},
+            example_configs=({"scale": 2.0, "mode": "fan_out", "distribution": "uniform"},
+                             {"scale": 0.5, "mode": "fan_avg", "distribution": "normal"})),
         InitializerRegistration(
             name="xavier", factory=Xavier,
             summary="U[-1/sqrt(n), 1/sqrt(n)], n = fan_in (fan-in heuristic; PyTorch nn.Linear default)",
-            formula=_UNIFORM + r",\quad a = 1/\sqrt{n}", properties=bounded),
+            formula=_UNIFORM + r",\quad a = 1/\sqrt{n}", properties=bounded, implements=("xavier",)),
         InitializerRegistration(
             name="normalized_xavier", factory=NormalizedXavier, aliases=("glorot_uniform",),
             summary="U[-sqrt(6)/sqrt(n+m), sqrt(6)/sqrt(n+m)] (Glorot uniform)",
-            formula=_UNIFORM + r",\quad a = \sqrt{6}/\sqrt{n + m}", properties=bounded),
+            formula=_UNIFORM + r",\quad a = \sqrt{6}/\sqrt{n + m}", properties=bounded,
+            implements=("normalized_xavier",)),
         InitializerRegistration(name="glorot_normal", factory=GlorotNormal,
                                 summary="N(0, 2/(n+m)) (Glorot normal)",
-                                formula=r"W_{ij} \sim N(0, 2/(n + m))", properties=seeded),
+                                formula=r"W_{ij} \sim N(0, 2/(n + m))", properties=seeded,
+                                implements=("glorot_normal",)),
         InitializerRegistration(
             name="he_uniform", factory=HeUniform, aliases=("kaiming_uniform",),
             summary="U[-g*sqrt(3/fan), g*sqrt(3/fan)] (He/Kaiming uniform)",
-            formula=_UNIFORM + r",\quad a = g\sqrt{3/f}", properties=bounded),
+            formula=_UNIFORM + r",\quad a = g\sqrt{3/f}", properties=bounded, implements=("he_uniform",),
+            parameter_space=he_space, example_configs=he_examples),
         InitializerRegistration(name="he_normal", factory=HeNormal, aliases=("kaiming_normal",),
                                 summary="N(0, g^2/fan) (He/Kaiming normal)",
-                                formula=r"W_{ij} \sim N(0, g^2/f)", properties=seeded),
+                                formula=r"W_{ij} \sim N(0, g^2/f)", properties=seeded, implements=("he_normal",),
+                                parameter_space=he_space, example_configs=he_examples),
         InitializerRegistration(name="lecun_uniform", factory=LecunUniform,
                                 summary="U[-sqrt(3/n), sqrt(3/n)] (LeCun uniform)",
-                                formula=_UNIFORM + r",\quad a = \sqrt{3/n}", properties=bounded),
+                                formula=_UNIFORM + r",\quad a = \sqrt{3/n}", properties=bounded,
+                                implements=("lecun_uniform",)),
         InitializerRegistration(name="lecun_normal", factory=LecunNormal, summary="N(0, 1/n) (LeCun normal)",
-                                formula=r"W_{ij} \sim N(0, 1/n)", properties=seeded),
+                                formula=r"W_{ij} \sim N(0, 1/n)", properties=seeded, implements=("lecun_normal",)),
         InitializerRegistration(name="orthogonal", factory=Orthogonal,
                                 summary="gain times a random (semi-)orthogonal matrix",
                                 formula=r"W^\top W = g^2 I \ (n \ge m), \quad W W^\top = g^2 I \ (n < m)",
-                                properties=seeded),
+                                properties=seeded, implements=("orthogonal",),
+                                parameter_space={"gain": Param.real(0.0, None, low_open=True, log=True,
+                                                                    typical=(0.1, 10.0))}),
     ]

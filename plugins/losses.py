@@ -34,7 +34,7 @@ import numpy as np
 from neuroplug.base import Loss, _finite_as, _real_array
 from neuroplug.errors import ConfigError, InputError, NonFiniteError, ShapeError
 from neuroplug.hookspecs import hookimpl
-from neuroplug.types import LossRegistration
+from neuroplug.types import LossRegistration, Param
 from neuroplug.validation import check_bool, check_choice, check_number
 
 __all__ = [
@@ -700,6 +700,8 @@ class CrossEntropy(_ReducedLoss):
 
 
 _REGRESSION = ("nonnegative", "zero_at_perfect")
+#: The ``reduction`` parameter of every built-in loss, for the spec suite's drawn configs.
+_REDUCTION = Param.choice(*REDUCTIONS)
 
 
 @hookimpl
@@ -711,30 +713,44 @@ def neuroplug_losses() -> list[LossRegistration]:
             summary="Mean squared error.",
             formula=r"L = \frac1n \sum_i (\hat y_i - y_i)^2",
             derivative=r"\frac{\partial L}{\partial \hat y_i} = \frac2n (\hat y_i - y_i)",
-            properties=_REGRESSION),
+            properties=_REGRESSION, implements=("mse",), parameter_space={"reduction": _REDUCTION}),
         reg(name="mae", factory=MAE,
             summary="Mean absolute error (L1).",
             formula=r"L = \frac1n \sum_i |\hat y_i - y_i|",
             derivative=r"\frac{\partial L}{\partial \hat y_i} = \frac1n \operatorname{sign}(\hat y_i - y_i)",
-            properties=(*_REGRESSION, "bounded_gradient")),
+            properties=(*_REGRESSION, "bounded_gradient"), implements=("mae",),
+            parameter_space={"reduction": _REDUCTION}),
         reg(name="smooth_l1", factory=SmoothL1,
             summary="Smooth L1: quadratic below beta, L1 above (PyTorch SmoothL1Loss).",
             formula=r"\ell(d) = \begin{cases} d^2 / 2\beta & |d| < \beta \\ |d| - \beta/2 & \text{otherwise} \end{cases}",
             derivative=r"\ell'(d) = \operatorname{clip}(d / \beta, -1, 1)",
-            properties=(*_REGRESSION, "bounded_gradient")),
+            properties=(*_REGRESSION, "bounded_gradient"), implements=("smooth_l1",),
+            parameter_space={"beta": Param.real(0.0, None, log=True, typical=(0.05, 20.0)), "reduction": _REDUCTION},
+            example_configs=({"beta": 0.0}, {"beta": 2.0})),
         reg(name="huber", factory=Huber,
             summary="Huber loss: quadratic below delta, linear above (PyTorch HuberLoss).",
             formula=r"\ell(d) = \begin{cases} d^2 / 2 & |d| \le \delta \\ \delta(|d| - \delta/2) & \text{otherwise} \end{cases}",
             derivative=r"\ell'(d) = \operatorname{clip}(d, -\delta, \delta)",
-            properties=(*_REGRESSION, "bounded_gradient")),
+            properties=(*_REGRESSION, "bounded_gradient"), implements=("huber",),
+            parameter_space={"delta": Param.real(0.0, None, low_open=True, log=True, typical=(0.05, 20.0)),
+                             "reduction": _REDUCTION},
+            example_configs=({"delta": 0.3}, {"delta": 3.0})),
         reg(name="binary_cross_entropy", factory=BinaryCrossEntropy,
             summary="Binary cross-entropy on probabilities or logits; fuses with a sigmoid output.",
             formula=r"\ell = -\big(w\,y \log p + (1 - y) \log(1 - p)\big)",
             derivative=r"\frac{\partial \ell}{\partial z} = (1 + (w - 1) y)\,\sigma(z) - w y",
-            properties=("nonnegative", "penalizes_confidence")),
+            properties=("nonnegative", "penalizes_confidence"), implements=("binary_cross_entropy",),
+            parameter_space={"from_logits": Param.boolean(),
+                             "pos_weight": Param.real(0.0, None, log=True, typical=(0.1, 10.0)),
+                             "reduction": _REDUCTION},
+            example_configs=({"from_logits": True, "pos_weight": 2.0}, {"pos_weight": [0.5, 2.0, 1.5]})),
         reg(name="cross_entropy", factory=CrossEntropy,
             summary="Categorical cross-entropy on probabilities or logits; fuses with a softmax output.",
             formula=r"\ell_i = -\sum_c w_c\, t_{ic} \log p_{ic}",
             derivative=r"\frac{\partial \ell_i}{\partial z_{ic}} = p_{ic} \sum_k w_k t_{ik} - w_c t_{ic}",
-            properties=("nonnegative", "penalizes_confidence")),
+            properties=("nonnegative", "penalizes_confidence"), implements=("cross_entropy",),
+            parameter_space={"from_logits": Param.boolean(), "label_smoothing": Param.real(0.0, 1.0),
+                             "ignore_index": Param.integer(typical=(-1, 2)), "reduction": _REDUCTION},
+            example_configs=({"from_logits": True, "label_smoothing": 0.1},
+                             {"weight": [1.0, 2.0, 0.5], "ignore_index": 1})),
     ]

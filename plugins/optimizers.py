@@ -31,7 +31,7 @@ import numpy as np
 from neuroplug.base import Optimizer
 from neuroplug.errors import ConfigError, InputError, ShapeError
 from neuroplug.hookspecs import hookimpl
-from neuroplug.types import OptimizerRegistration
+from neuroplug.types import OptimizerRegistration, Param
 from neuroplug.validation import check_bool, check_number
 
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "neuroplug_optimizers"]
@@ -501,23 +501,46 @@ class Adagrad(_BufferedOptimizer):
 _ELEMENTWISE_UPDATES = frozenset({SGD.update, Adam.update, AdamW.update, RMSprop.update, Adagrad.update})
 
 
+#: Parameter ranges declared for the spec suite (it draws configs from them).
+_FRACTION = Param.real(0.0, 1.0, high_open=True)
+_DECAY = Param.real(0.0, None, typical=(0.0, 0.5))
+_EPS = Param.real(0.0, None, low_open=True, log=True, typical=(1e-10, 1e-2))
+
+
 @hookimpl
 def neuroplug_optimizers():
     """Register the built-in optimizers."""
     return [
         OptimizerRegistration(
             name="sgd", factory=SGD, summary="stochastic gradient descent, optional (Nesterov) momentum",
-            formula=r"v_t = \mu v_{t-1} + g_t,\quad \theta_t = \theta_{t-1} - \eta v_t"),
+            formula=r"v_t = \mu v_{t-1} + g_t,\quad \theta_t = \theta_{t-1} - \eta v_t",
+            implements=("sgd",),
+            parameter_space={"momentum": _FRACTION, "nesterov": Param.boolean(), "weight_decay": _DECAY},
+            example_configs=({"momentum": 0.9}, {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1})),
         OptimizerRegistration(
             name="adam", factory=Adam, summary="Adam (L2 weight decay)",
-            formula=r"\theta_t = \theta_{t-1} - \eta \hat m_t / (\sqrt{\hat v_t} + \epsilon)"),
+            formula=r"\theta_t = \theta_{t-1} - \eta \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
+            implements=("adam",),
+            parameter_space={"beta1": _FRACTION, "beta2": _FRACTION, "eps": _EPS, "weight_decay": _DECAY},
+            example_configs=({"beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "weight_decay": 0.1},)),
         OptimizerRegistration(
             name="adamw", factory=AdamW, summary="Adam with decoupled weight decay",
-            formula=r"\theta_t = (1 - \eta\lambda)\theta_{t-1} - \eta \hat m_t / (\sqrt{\hat v_t} + \epsilon)"),
+            formula=r"\theta_t = (1 - \eta\lambda)\theta_{t-1} - \eta \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
+            implements=("adamw",),
+            parameter_space={"beta1": _FRACTION, "beta2": _FRACTION, "eps": _EPS, "weight_decay": _DECAY},
+            example_configs=({"weight_decay": 0.3, "beta2": 0.99},)),
         OptimizerRegistration(
             name="rmsprop", factory=RMSprop, summary="RMSprop, optionally centered and with momentum",
-            formula=r"\theta_t = \theta_{t-1} - \eta g_t / (\sqrt{v_t} + \epsilon)"),
+            formula=r"\theta_t = \theta_{t-1} - \eta g_t / (\sqrt{v_t} + \epsilon)",
+            implements=("rmsprop",),
+            parameter_space={"rho": _FRACTION, "eps": _EPS, "momentum": _FRACTION, "centered": Param.boolean(),
+                             "weight_decay": _DECAY},
+            example_configs=({"centered": True, "momentum": 0.5, "weight_decay": 0.2},)),
         OptimizerRegistration(
             name="adagrad", factory=Adagrad, summary="Adagrad: rates scaled by accumulated squared gradients",
-            formula=r"\theta_t = \theta_{t-1} - \eta g_t / (\sqrt{G_t} + \epsilon)"),
+            formula=r"\theta_t = \theta_{t-1} - \eta g_t / (\sqrt{G_t} + \epsilon)",
+            implements=("adagrad",),
+            parameter_space={"eps": _EPS, "initial_accumulator_value": Param.real(0.0, None, typical=(0.0, 1.0)),
+                             "weight_decay": _DECAY},
+            example_configs=({"initial_accumulator_value": 0.1, "eps": 1e-3, "weight_decay": 0.05},)),
     ]

@@ -26,7 +26,7 @@ from typing import Any, Callable
 from neuroplug.base import Schedule
 from neuroplug.errors import ConfigError, InputError, NonFiniteError
 from neuroplug.hookspecs import hookimpl
-from neuroplug.types import ScheduleRegistration
+from neuroplug.types import Param, ScheduleRegistration
 from neuroplug.validation import check_bool, check_choice, check_number
 
 __all__ = [
@@ -689,10 +689,23 @@ class CallableSchedule(_Schedule):
 
 # ------------------------------------------------------------------------------ hook
 def _registration(name: str, factory: type[Schedule], summary: str, formula: str,
-                  aliases: tuple[str, ...] = (),
-                  spec_config: dict[str, Any] | None = None) -> ScheduleRegistration:
+                  aliases: tuple[str, ...] = (), spec_config: dict[str, Any] | None = None,
+                  space: dict[str, Param] | None = None,
+                  examples: tuple[dict[str, Any], ...] = ()) -> ScheduleRegistration:
+    """A built-in's registration: it claims the formula of its own name (except ``callable``, which
+    wraps an arbitrary function) and declares the range of its numeric and choice parameters."""
     return ScheduleRegistration(name=name, factory=factory, aliases=aliases, summary=summary, formula=formula,
-                                properties=("decaying",) if factory.decaying else (), spec_config=spec_config)
+                                properties=("decaying",) if factory.decaying else (), spec_config=spec_config,
+                                implements=() if name == "callable" else (name,),
+                                parameter_space={**(space or {}), "unit": _UNIT}, example_configs=examples)
+
+
+# The values the spec suite draws each parameter from (within the valid range, at typical scales).
+_UNIT = Param.choice(*UNITS)
+_GAMMA = Param.real(0.0, 1.0, low_open=True, typical=(0.05, 0.99))
+_DECAY_STEPS = Param.real(0.0, None, low_open=True, log=True, typical=(0.3, 60.0))
+_TOTAL = Param.integer(1, None, typical=(1, 400))
+_MIN_LR = Param.real(0.0, None, typical=(0.0, 0.05))
 
 
 def _spec_example_fn(step: int, base_lr: float) -> float:
@@ -706,40 +719,76 @@ def neuroplug_schedules():
     return [
         _registration("constant", Constant, "the base rate at every step", r"\eta(t) = \eta_0"),
         _registration("step_decay", StepDecay, "multiply by gamma every step_size steps",
-                      r"\eta(t) = \eta_0 \gamma^{\lfloor t/s \rfloor}"),
+                      r"\eta(t) = \eta_0 \gamma^{\lfloor t/s \rfloor}",
+                      space={"step_size": Param.integer(1, None, typical=(1, 40)), "gamma": _GAMMA},
+                      examples=({"step_size": 1, "gamma": 0.9},)),
         _registration("multi_step", MultiStep, "multiply by gamma at each milestone",
                       r"\eta(t) = \eta_0 \gamma^{|\{i : m_i \le t\}|}",
-                      spec_config={"milestones": [30, 80, 500]}),
+                      spec_config={"milestones": [30, 80, 500]}, space={"gamma": _GAMMA},
+                      examples=({"milestones": [1, 2, 3], "gamma": 0.5},)),
         _registration("piecewise", Piecewise, "base rate times values[i] between boundaries",
                       r"\eta(t) = \eta_0 v_i,\ b_{i-1} \le t < b_i",
-                      spec_config={"boundaries": [10, 50], "values": [1.0, 0.5, 0.1]}),
+                      spec_config={"boundaries": [10, 50], "values": [1.0, 0.5, 0.1]},
+                      examples=({"boundaries": [1], "values": [0.1, 2.0]},)),
         _registration("exponential_decay", ExponentialDecay, "multiply by decay_rate every decay_steps steps",
-                      r"\eta(t) = \eta_0 r^{t/s}"),
+                      r"\eta(t) = \eta_0 r^{t/s}",
+                      space={"decay_rate": Param.real(0.0, 1.0, low_open=True, typical=(0.05, 0.999)),
+                             "decay_steps": _DECAY_STEPS, "staircase": Param.boolean()},
+                      examples=({"decay_rate": 0.5, "decay_steps": 4, "staircase": True},)),
         _registration("inverse_time_decay", InverseTimeDecay, "divide by 1 + decay_rate * t / decay_steps",
-                      r"\eta(t) = \eta_0 / (1 + r t / s)"),
+                      r"\eta(t) = \eta_0 / (1 + r t / s)",
+                      space={"decay_rate": Param.real(0.0, None, typical=(0.0, 5.0)), "decay_steps": _DECAY_STEPS,
+                             "staircase": Param.boolean()},
+                      examples=({"decay_rate": 1.0, "decay_steps": 3, "staircase": True},)),
         _registration("polynomial_decay", PolynomialDecay, "polynomial decay to end_lr_factor * base rate",
                       r"\eta(t) = \eta_e + (\eta_0 - \eta_e)(1 - \min(t, T)/T)^p", aliases=("linear",),
-                      spec_config={"total_steps": 100, "end_lr_factor": 0.01, "power": 2.0}),
+                      spec_config={"total_steps": 100, "end_lr_factor": 0.01, "power": 2.0},
+                      space={"total_steps": _TOTAL, "end_lr_factor": Param.real(0.0, 1.0),
+                             "power": Param.real(0.0, None, low_open=True, log=True, typical=(0.1, 5.0))},
+                      examples=({"total_steps": 10, "end_lr_factor": 0.5, "power": 0.5},)),
         _registration("cosine_annealing", CosineAnnealing, "half a cosine from the base rate to min_lr",
                       r"\eta(t) = \eta_{min} + (\eta_0 - \eta_{min})(1 + \cos(\pi \min(t, T)/T))/2",
-                      spec_config={"total_steps": 100}),
+                      spec_config={"total_steps": 100}, space={"total_steps": _TOTAL, "min_lr": _MIN_LR},
+                      examples=({"total_steps": 10, "min_lr": 0.01},)),
         _registration("cosine_warm_restarts", CosineWarmRestarts, "cosine annealing with warm restarts (SGDR)",
                       r"\eta(t) = \eta_{min} + (\eta_0 - \eta_{min})(1 + \cos(\pi t_{cur}/T_i))/2",
-                      spec_config={"t_0": 10, "t_mult": 2}),
+                      spec_config={"t_0": 10, "t_mult": 2},
+                      space={"t_0": Param.integer(1, None, typical=(1, 60)),
+                             "t_mult": Param.integer(1, None, typical=(1, 3)), "min_lr": _MIN_LR},
+                      examples=({"t_0": 2, "t_mult": 3, "min_lr": 0.001}, {"t_0": 5, "t_mult": 1})),
         _registration("linear_warmup", LinearWarmup, "linear ramp to the base rate, then another schedule",
                       r"\eta(t) = \eta_0 (s + (1 - s) t / W),\ t < W",
                       spec_config={"warmup_steps": 5,
-                                   "after": {"name": "cosine_annealing", "config": {"total_steps": 50}}}),
+                                   "after": {"name": "cosine_annealing", "config": {"total_steps": 50}}},
+                      space={"warmup_steps": Param.integer(0, None, typical=(0, 30)),
+                             "start_factor": Param.real(0.0, 1.0, low_open=True, typical=(0.01, 1.0))},
+                      examples=({"warmup_steps": 3, "start_factor": 0.1, "after": None},
+                                {"warmup_steps": 0, "after": {"name": "step_decay", "config": {"step_size": 2}}})),
         _registration("one_cycle", OneCycle, "1cycle: cosine rise to the base rate, then cosine fall",
                       r"\eta(t) = \mathrm{cos\_anneal}(\eta_0/d,\ \eta_0,\ t/u),\ t \le u",
-                      spec_config={"total_steps": 100}),
+                      spec_config={"total_steps": 100},
+                      space={"total_steps": Param.integer(2, None, typical=(2, 400)),
+                             "pct_start": Param.real(0.0, 1.0, low_open=True, high_open=True, typical=(0.05, 0.95)),
+                             "div_factor": Param.real(1.0, None, log=True, typical=(1.0, 100.0)),
+                             "final_div_factor": Param.real(1.0, None, log=True, typical=(1.0, 1e5))},
+                      examples=({"total_steps": 10, "pct_start": 0.5, "div_factor": 4.0, "final_div_factor": 10.0},)),
         _registration("sequential", Sequential, "schedules one after another at milestones",
                       r"\eta(t) = \eta_i(t - m_i),\ m_i \le t < m_{i+1}",
                       spec_config={"schedules": ["constant", {"name": "exponential_decay",
                                                               "config": {"decay_rate": 0.9}}],
-                                   "milestones": [10]}),
+                                   "milestones": [10]},
+                      examples=({"schedules": [{"name": "linear_warmup", "config": {"warmup_steps": 3}},
+                                               {"name": "cosine_annealing", "config": {"total_steps": 10}}],
+                                 "milestones": [3]},)),
         _registration("reduce_on_plateau", ReduceOnPlateau, "multiply by factor when a metric stops improving",
-                      r"\eta = \min(\eta_0, \max(\eta_0 \phi^k, \eta_{min}))"),
+                      r"\eta = \min(\eta_0, \max(\eta_0 \phi^k, \eta_{min}))",
+                      space={"mode": Param.choice("min", "max"),
+                             "factor": Param.real(0.0, 1.0, low_open=True, high_open=True, typical=(0.05, 0.95)),
+                             "patience": Param.integer(1, None, typical=(1, 6)),
+                             "min_delta": Param.real(0.0, None, typical=(0.0, 0.05)),
+                             "cooldown": Param.integer(0, None, typical=(0, 4)),
+                             "min_lr": Param.real(0.0, None, typical=(0.0, 0.02))},
+                      examples=({"mode": "max", "patience": 2, "cooldown": 1, "factor": 0.5, "min_lr": 0.01},)),
         _registration("callable", CallableSchedule, "a Python function fn(step, base_lr) (not saveable)",
                       r"\eta(t) = f(t, \eta_0)", spec_config={"fn": _spec_example_fn}),
     ]

@@ -2,9 +2,20 @@ r"""Spec checks for losses :math:`L(\hat y, y)`.
 
 Contract checks (every loss): interface, shape and dtype, no mutation, determinism,
 finiteness at extreme inputs, config round trip, gradient against central
-differences, the fused gradient of a declared ``link``, and the reductions.
-Formula checks (components claiming ``mse``, ``smooth_l1`` or ``cross_entropy``)
-and the chain rule through a small network trained with the loss.
+differences, the fused gradient of a declared ``link``, and the reductions; those where
+a parameter matters (finiteness, round trip, gradient, fused gradient, reductions) run
+for every config of :func:`_configs` (the component's own, its declared examples, and
+configs drawn from its ``parameter_space`` and from the parameters of the formulas it
+claims). Formula checks: ``LOSS-FORMULA`` for every claimed formula of the vocabulary
+(:mod:`neuroplug.spec.references.losses`) and config, the notes' checks of ``mse``,
+``smooth_l1`` and ``cross_entropy``, and the chain rule through a small network trained
+with the loss. Every tolerance is derived from the machine epsilon of the dtype and the
+magnitudes involved (each check's docstring says how).
+
+Reductions are never inferred from the presence of a ``reduction`` parameter: a formula
+check compares with the config's reduction ("mean", the formulas' default, for a
+component without one), and the property checks detect a mean by behaviour (see
+:mod:`.properties_loss`). A loss that is simply always mean-reduced is correct.
 
 How a generic check chooses inputs
 ----------------------------------
@@ -23,7 +34,8 @@ passes to ``forward``/``gradient``). The candidates are
 
 tried in the order labels, probabilities, real for a classifier (``link == "softmax"``,
 or a claim of the ``cross_entropy`` formula); probabilities, labels, real for
-``link == "sigmoid"``; and real, probabilities, labels otherwise. So a third-party
+``link == "sigmoid"`` or a claim of ``binary_cross_entropy``; and real, probabilities,
+labels otherwise. So a third-party
 loss tells the suite what it wants through ``link``, ``implements`` and by
 validating its targets in ``prepare_targets``: a classification loss without a
 softmax link should reject real-valued targets there (the base implementation
@@ -37,9 +49,9 @@ from typing import Any
 
 import numpy as np
 
-from .framework import (catching_warnings, Subject, assert_close, away_from_kinks, central_difference, fail, rebuild_from_config,
-                        signature_params, skip,
-                        spec_check)
+from .formulas import FormulaCase
+from .framework import (Subject, assert_close, away_from_kinks, catching_warnings, central_difference, fail,
+                        rebuild_from_config, signature_params, skip, spec_check)
 
 __all__: list[str] = []
 
@@ -72,6 +84,10 @@ def _is_classifier(loss: Any, subject: Subject) -> bool:
     return _link(loss) == "softmax" or "cross_entropy" in subject.implements
 
 
+def _is_binary(loss: Any, subject: Subject) -> bool:
+    return _link(loss) == "sigmoid" or "binary_cross_entropy" in subject.implements
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -93,7 +109,7 @@ def _candidates(loss: Any, subject: Subject, rng: np.random.Generator, n: int, c
     probs = rng.uniform(0.0, 1.0, size=(n, c))
     if _is_classifier(loss, subject):
         order = [("labels", labels), ("probabilities", probs), ("real", real)]
-    elif _link(loss) == "sigmoid":
+    elif _is_binary(loss, subject):
         order = [("probabilities", probs), ("labels", labels), ("real", real)]
     else:
         order = [("real", real), ("probabilities", probs), ("labels", labels)]
@@ -162,6 +178,33 @@ def _first_difference(found: Any, expected: Any) -> dict[str, str]:
     diff = ~((found == expected) | (np.isnan(found) & np.isnan(expected)))
     i = np.unravel_index(int(np.argmax(diff)), diff.shape)
     return {"expected": repr(expected[i]), "found": repr(found[i]), "where": f"index {tuple(int(k) for k in i)}"}
+
+
+def _configs(subject: Subject) -> list[tuple[str, Any]]:
+    """``[(description, instance), ...]``: the subject built with each config of ``subject.configs()`` (its own,
+    its declared examples, configs drawn from its ``parameter_space``) and of the parameter spaces of the
+    formulas it claims (their examples and drawn configs), so that a parameter the component ignores or
+    misuses shows in the contract checks too. A drawn config the constructor rejects is skipped."""
+    from .formulas import get_formula, subject_configs
+
+    configs = subject.configs()
+    for name in sorted(subject.implements):
+        try:
+            f = get_formula(subject.kind, name)
+        except KeyError:
+            continue
+        space = {**f.space, **{k: v for k, v in subject.parameter_space.items() if k in f.defaults}}
+        for c in subject_configs(subject, space, f.defaults, f.examples, salt=700 + sum(map(ord, name))):
+            if c not in configs:
+                configs.append(c)
+    out: list[tuple[str, Any]] = [("its own config", subject.new())]
+    for c in configs[1:]:
+        try:
+            instance = subject.factory(**c)
+        except (ValueError, TypeError):
+            continue
+        out.append((f"config {c!r}", instance))
+    return out
 
 
 def _fused_activation(link: str) -> Any:
@@ -359,11 +402,15 @@ def check_loss_finite_large(subject: Subject) -> None:
       true class (or target 1) on zero-probability entries -- a probability must be clipped
       before its log is taken.
 
-    ``forward``, ``gradient`` and ``fused_gradient`` are checked.
+    ``forward``, ``gradient`` and ``fused_gradient`` are checked, for every config (see ``LOSS-GRAD``).
     """
-    loss = subject.new()
     fix = ("Use a numerically stable formula: clip probabilities before log/division, use logaddexp/"
            "log-sum-exp for logits, and avoid exp/cosh of large arguments")
+    for described, loss in _configs(subject):
+        _finite_large(subject, loss, described, fix)
+
+
+def _finite_large(subject: Subject, loss: Any, described: str, fix: str) -> None:
     for dtype in (np.float32, np.float64):
         name = np.dtype(dtype).name
         y_pred, y, what = _extreme_inputs(loss, subject, dtype)
@@ -371,42 +418,47 @@ def check_loss_finite_large(subject: Subject) -> None:
         if _link(loss):
             calls.append(("fused_gradient", loss.fused_gradient))
         for method_name, method in calls:
-            out = catching_warnings(f"{method_name}() on {name} {what}", fix,
+            out = catching_warnings(f"{method_name}() on {name} {what} ({described})", fix,
                                      lambda: method(y_pred.copy(), _copy(y)))
             out = np.asarray(out, dtype=np.float64)
             if not np.all(np.isfinite(out)):
                 i = np.unravel_index(int(np.argmin(np.isfinite(out))), out.shape) if out.ndim else ()
-                fail(f"{method_name}() is not finite on {name} {what}. {fix}", expected="finite values",
+                fail(f"{method_name}() is not finite on {name} {what} ({described}). {fix}", expected="finite values",
                      found=repr(out[i]), where=f"y_pred row {y_pred[i[0]].tolist() if i else y_pred.tolist()}")
 
 
 @spec_check("LOSS-CONFIG-ROUNDTRIP", "loss", layer="contract", title="config round-trips through JSON",
             formula=r"\text{create}(\text{name}, \text{json}(\text{get\_config}())) \equiv L",
-            notes=("loss_minimization",), tolerance="rtol 1e-12 (float64)")
+            notes=("loss_minimization",), tolerance="4 eps64 (|expected| + max |expected|), float64; every config")
 def check_loss_config_roundtrip(subject: Subject) -> None:
     r"""``get_config()`` is a JSON-serialisable dict; the loss rebuilt from the decoded config --
     by its registered name through ``neuroplug.registry.create``, or with ``type(c).from_config``
     when unregistered -- has the same config and the same ``forward``, ``gradient`` (and
-    ``fused_gradient``) within ``rtol = 1e-12``, on predictions of scale 3 (so that thresholds
-    such as a Smooth L1 ``beta`` matter).
+    ``fused_gradient``), on predictions of scale 3 (so that thresholds such as a Smooth L1
+    ``beta`` matter). The same code on the same parameters (JSON round-trips floats exactly)
+    gives the same numbers; the tolerance ``4 eps64 (|expected| + max |expected|)`` only allows a
+    parameter stored in another but equal form (e.g. ``1/beta`` kept instead of ``beta``).
+    Run for every config (see ``LOSS-GRAD``): a parameter lost or misnamed in ``get_config()``
+    shows once it differs from its default.
     """
-    loss = subject.new()
-    rebuilt, how = rebuild_from_config(subject, loss)
     fix = ("the rebuilt loss differs: store every constructor parameter as an attribute of the same name "
            "(get_config() reads them back), or override get_config()")
-    y_pred, y, _ = _inputs(loss, subject, 50, scale=3.0)
-    methods = ["forward", "gradient"] + (["fused_gradient"] if _link(loss) else [])
-    for m in methods:
-        expected = np.asarray(getattr(loss, m)(y_pred.copy(), _copy(y)), dtype=np.float64)
-        found = np.asarray(getattr(rebuilt, m)(y_pred.copy(), _copy(y)), dtype=np.float64)
-        assert_close(found, expected, rtol=1e-12, atol=1e-300, what=f"{m}() of {how}",
-                     inputs=y_pred if expected.shape == y_pred.shape else None, fix=fix)
+    for described, loss in _configs(subject):
+        rebuilt, how = rebuild_from_config(subject, loss)
+        y_pred, y, _ = _inputs(loss, subject, 50, scale=3.0)
+        methods = ["forward", "gradient"] + (["fused_gradient"] if _link(loss) else [])
+        for m in methods:
+            expected = np.asarray(getattr(loss, m)(y_pred.copy(), _copy(y)), dtype=np.float64)
+            found = np.asarray(getattr(rebuilt, m)(y_pred.copy(), _copy(y)), dtype=np.float64)
+            assert_close(found, expected, rtol=4 * EPS64, atol=4 * EPS64 * float(np.max(np.abs(expected))),
+                         what=f"{m}() of {how} (built with {described})",
+                         inputs=y_pred if expected.shape == y_pred.shape else None, fix=fix)
 
 
 @spec_check("LOSS-GRAD", "loss", layer="contract", title="gradient matches central differences",
             formula=r"\frac{\partial L}{\partial \hat y_i} \approx \frac{L(\hat y + h e_i) - L(\hat y - h e_i)}{2h}",
             notes=("chain_rule", "loss_minimization"),
-            tolerance="|err| <= 1e-6 |num| + 32 eps64 max(1, |L|) / (2h), h = 1e-6, float64")
+            tolerance="|err| <= 1e-6 |num| + 32 eps64 max(1, |L|) / (2h), h = 1e-6, float64; every config")
 def check_loss_grad(subject: Subject) -> None:
     r"""``gradient(y_pred, y)`` equals central differences of ``forward`` (of the sum of its
     values for reduction "none") in float64, entry by entry, on 6 samples x 3 outputs.
@@ -419,21 +471,28 @@ def check_loss_grad(subject: Subject) -> None:
     Tolerance: ``|err| <= 1e-6 |num| + 32 eps64 max(1, |L|)/(2h)`` -- relative error 1e-6 plus the
     rounding floor of the difference quotient (a few ulps of :math:`L` divided by the step, about
     4e-9); the truncation error :math:`h^2 L'''/6` is below 1e-8 relative for probabilities >= 0.02.
+
+    Run for every config (:func:`_configs`: the component's own, its declared examples and configs
+    drawn from its ``parameter_space`` and from the parameters of the formulas it claims), so a
+    parameter that ``gradient`` ignores but ``forward`` uses (or the reverse) fails.
     """
-    loss = subject.new()
-    y_pred, y, _ = _inputs(loss, subject, 60)
-    value = _total(loss.forward(y_pred.copy(), _copy(y)))
-    g = loss.gradient(y_pred.copy(), _copy(y))
-    num = central_difference(lambda x: _total(loss.forward(x.copy(), _copy(y))), y_pred, H)
-    assert_close(g, num, rtol=1e-6, atol=32 * EPS64 * max(1.0, abs(value)) / (2 * H),
-                 what="gradient(y_pred, y_true) vs central differences of forward()", inputs=y_pred,
-                 fix="gradient() does not match numerical differentiation of forward(): check the derivative "
-                     "formula and its reduction factor (1/n for 'mean')")
+    for described, loss in _configs(subject):
+        y_pred, y, _ = _inputs(loss, subject, 60)
+        value = _total(loss.forward(y_pred.copy(), _copy(y)))
+        g = loss.gradient(y_pred.copy(), _copy(y))
+        num = central_difference(lambda x, loss=loss, y=y: _total(loss.forward(x.copy(), _copy(y))), y_pred, H)
+        assert_close(g, num, rtol=1e-6, atol=32 * EPS64 * max(1.0, abs(value)) / (2 * H),
+                     what=f"gradient(y_pred, y_true) vs central differences of forward(), {described}",
+                     inputs=y_pred,
+                     fix="gradient() does not match numerical differentiation of forward(): check the derivative "
+                         "formula, its reduction factor (1/n for 'mean') and that it uses every parameter as "
+                         "forward() does")
 
 
 @spec_check("LOSS-FUSED", "loss", layer="contract", title="fused gradient equals the chain rule through the link",
             formula=r"\text{fused}(a, y) = \text{act.backward}(z, a, \nabla_a L(a, y)),\ a = \text{link}(z)",
-            notes=("chain_rule",), tolerance="rtol 1e-9, atol 1e-12 (float64)")
+            notes=("chain_rule",),
+            tolerance="64 eps64 (max |a * gradient(a)| + |expected|), float64; every config")
 def check_loss_fused(subject: Subject) -> None:
     r"""A loss with a ``link`` ("softmax", "sigmoid") supplies ``fused_gradient(a, y)``, which
     the training loop uses instead of backpropagating ``gradient(a, y)`` through the output
@@ -443,9 +502,12 @@ def check_loss_fused(subject: Subject) -> None:
 
     .. math:: \text{fused\_gradient}(a, y) = \text{act.backward}(z, a, \text{gradient}(a, y))
 
-    e.g. :math:`(a - y)/N` for softmax + cross-entropy. Tolerance ``rtol = 1e-9``, ``atol = 1e-12``
-    (two float64 evaluations of the same quantity; the unfused one divides by :math:`a`).
-    Skipped for a loss without a link.
+    e.g. :math:`(a - y)/N` for softmax + cross-entropy. Tolerance, from rounding-error analysis:
+    both sides add up terms no larger than :math:`m = \max_{ij} |a_{ij}\,\text{gradient}(a)_{ij}|`
+    (the terms of the softmax/sigmoid backward, e.g. :math:`a \cdot y/a`) and the expected
+    entries, each with a relative error of a few :math:`\varepsilon_{64}`, in whatever algebraic
+    form (``(a - y)/N`` or ``a sum(y) - y``): ``|found - expected| <= 64 eps64 (m + max|expected|)
+    + 64 eps64 |expected|``. Run for every config (see ``LOSS-GRAD``). Skipped for a loss without a link.
     """
     loss = subject.new()
     link = _link(loss)
@@ -454,21 +516,28 @@ def check_loss_fused(subject: Subject) -> None:
     act = _fused_activation(link)
     if act is None:
         skip(f"no activation is named after its link {link!r}")
-    rng = subject.rng(70)
-    z = rng.normal(size=(N_SAMPLES, N_CLASSES))
-    a = np.asarray(act.forward(z.copy()), dtype=np.float64)
-    _, _, y = _targets(loss, subject, rng, N_SAMPLES, N_CLASSES, np.float64)
-    expected = act.backward(z.copy(), a.copy(), loss.gradient(a.copy(), _copy(y)))
-    found = loss.fused_gradient(a.copy(), _copy(y))
-    assert_close(found, expected, rtol=1e-9, atol=1e-12, what=f"fused_gradient(a, y) with a = {link}(z)", inputs=z,
-                 fix=f"fused_gradient() must equal the chain rule {link}.backward(z, a, gradient(a, y)) -- including "
-                     f"the reduction factor (1/N for 'mean')")
+    for described, loss in _configs(subject):
+        if _link(loss) != link:
+            continue
+        rng = subject.rng(70)
+        z = rng.normal(size=(N_SAMPLES, N_CLASSES))
+        a = np.asarray(act.forward(z.copy()), dtype=np.float64)
+        _, _, y = _targets(loss, subject, rng, N_SAMPLES, N_CLASSES, np.float64)
+        g = np.asarray(loss.gradient(a.copy(), _copy(y)), dtype=np.float64)
+        expected = np.asarray(act.backward(z.copy(), a.copy(), g), dtype=np.float64)
+        found = loss.fused_gradient(a.copy(), _copy(y))
+        m = float(np.max(np.abs(a * g), initial=0.0))
+        assert_close(found, expected, rtol=64 * EPS64, atol=64 * EPS64 * (m + float(np.max(np.abs(expected)))),
+                     what=f"fused_gradient(a, y) with a = {link}(z), {described}", inputs=z,
+                     fix=f"fused_gradient() must equal the chain rule {link}.backward(z, a, gradient(a, y)) -- "
+                         f"including the reduction factor (1/N for 'mean') and every parameter")
 
 
 @spec_check("LOSS-REDUCTION", "loss", layer="contract", title="reductions agree: none, sum, mean",
             formula=r"L_{\rm sum} = \sum L_{\rm none},\ L_{\rm mean} = L_{\rm sum}/k,\ "
                     r"\nabla L_{\rm none} = \nabla L_{\rm sum} = k\,\nabla L_{\rm mean},\ k = \#L_{\rm none}",
-            notes=("loss_minimization",), tolerance="rtol 1e-12 (float64)")
+            notes=("loss_minimization",),
+            tolerance="values: (n + 8) eps64 sum|none|; gradients: 8 eps64 (|g| + max|g|), float64; every config")
 def check_loss_reduction(subject: Subject) -> None:
     r"""For a loss with a ``reduction`` parameter ("mean", "sum", "none", PyTorch's meaning), on
     the same inputs (6 x 3, float64):
@@ -480,18 +549,39 @@ def check_loss_reduction(subject: Subject) -> None:
       the "sum" gradient divided by the *same* :math:`k` (loss and gradient reduce alike);
     * :math:`k` is the number of values of ``"none"`` (elements for element-wise losses, samples for
       per-sample ones) -- except for a component configured with class weights or an ignored
-      label (a non-None ``weight`` or ``ignore_index`` attribute), whose "mean" is a weighted mean
-      (PyTorch's convention).
+      label (a non-None parameter or attribute whose name has "weight" or "ignore" in it, such as
+      ``weight``, ``pos_weight``, ``ignore_index``), whose "mean" may be a weighted mean (PyTorch's
+      convention; ``LOSS-FORMULA`` checks the exact divisor of a claimed formula).
 
-    Tolerance ``rtol = 1e-12``. Skipped for a loss without a ``reduction`` parameter, or one not
-    accepting all three values.
+    Tolerance from rounding-error analysis: a sum of :math:`n` values in any order is off by at most
+    :math:`n\varepsilon_{64}\sum|v|`, so values agree within ``(n + 8) eps64 sum|none|`` (and ``/ count``
+    for the mean); the gradients are the same numbers up to one division/multiplication by the count,
+    within ``8 eps64 (|g| + max|g|)``. Run for every config (see ``LOSS-GRAD``) with its reduction
+    replaced by each of the three. Skipped for a loss without a ``reduction`` parameter (there is
+    nothing to compare: such a loss is judged as it reduces), or one not accepting all three values.
     """
     if not _reduction_param(subject):
         skip("has no reduction parameter")
+    for described, instance in _configs(subject):
+        try:
+            config = instance.get_config()
+        except Exception:  # noqa: BLE001 - LOSS-CONFIG-ROUNDTRIP reports it
+            config = subject.config
+        _reductions(subject, {k: v for k, v in dict(config).items() if k != "reduction"}, described)
+
+
+def _weighted(loss: Any, config: dict[str, Any]) -> bool:
+    """Whether a config makes "mean" a weighted mean (PyTorch): a non-None class-weight or ignored-label
+    parameter (any parameter or attribute whose name has "weight" or "ignore" in it)."""
+    names = {k for k in config if "weight" in k or "ignore" in k} | {"weight", "ignore_index"}
+    return any(config.get(k, getattr(loss, k, None)) is not None for k in names)
+
+
+def _reductions(subject: Subject, config: dict[str, Any], described: str) -> None:
     losses = {}
     for r in ("none", "sum", "mean"):
         try:
-            losses[r] = subject.new(reduction=r)
+            losses[r] = subject.factory(**{**config, "reduction": r})
         except Exception as exc:  # noqa: BLE001
             skip(f"does not accept reduction={r!r} ({type(exc).__name__}: {exc})")
     y_pred, y, _ = _inputs(losses["mean"], subject, 80)
@@ -502,23 +592,27 @@ def check_loss_reduction(subject: Subject) -> None:
         fail("forward() with reduction='none' must return per-element values (the shape of y_pred) or per-sample "
              "values (N,)", expected=f"{y_pred.shape} or ({y_pred.shape[0]},)", found=str(none.shape))
     count = none.size
-    fix = ("the reductions disagree: 'sum' must add up the values of 'none', and 'mean' must divide that sum by "
-           "their count (elements for element-wise losses, samples for per-sample losses) -- loss and gradient alike")
+    fix = ("the reductions disagree (forward()/gradient() with the reduction parameter): 'sum' must add up the "
+           "values of 'none', and 'mean' must divide that sum by their count (elements for element-wise losses, "
+           "samples for per-sample losses) -- loss and gradient alike")
     scale = float(np.sum(np.abs(none)))
+    n_eps = (count + 8) * EPS64
     total, mean = float(values["sum"]), float(values["mean"])
-    assert_close(total, float(np.sum(none)), rtol=1e-12, atol=1e-14 * scale,
-                 what="forward() with reduction='sum' vs the sum of reduction='none'", fix=fix)
-    assert_close(grads["none"], grads["sum"], rtol=1e-12, atol=1e-300,
-                 what="gradient() with reduction='none' vs 'sum'", inputs=y_pred, fix=fix)
-    weighted = any(getattr(losses["mean"], a, None) is not None for a in ("weight", "ignore_index"))
+    assert_close(total, float(np.sum(none)), rtol=0.0, atol=n_eps * scale,
+                 what=f"forward() with reduction='sum' vs the sum of reduction='none' ({described})", fix=fix)
+    g_max = float(np.max(np.abs(grads["sum"]), initial=0.0))
+    assert_close(grads["none"], grads["sum"], rtol=8 * EPS64, atol=8 * EPS64 * g_max,
+                 what=f"gradient() with reduction='none' vs 'sum' ({described})", inputs=y_pred, fix=fix)
+    weighted = _weighted(losses["mean"], config)
     k = total / mean if mean != 0 else float(count)
     if not weighted:
-        assert_close(mean, total / count, rtol=1e-12, atol=1e-14 * scale / count,
-                     what=f"forward() with reduction='mean' vs sum / {count} (the number of values of 'none')",
-                     fix=fix)
-    assert_close(grads["sum"], k * grads["mean"], rtol=1e-12, atol=1e-300,
+        assert_close(mean, total / count, rtol=0.0, atol=n_eps * scale / count,
+                     what=f"forward() with reduction='mean' vs sum / {count} (the number of values of 'none'; "
+                          f"{described})", fix=fix)
+    assert_close(grads["sum"], k * grads["mean"], rtol=8 * EPS64 + n_eps * scale / max(abs(total), 1e-300),
+                 atol=8 * EPS64 * g_max,
                  what=f"gradient() with reduction='sum' vs {k:.6g} x reduction='mean' (the factor between the "
-                      f"'sum' and 'mean' losses)", inputs=y_pred, fix=fix)
+                      f"'sum' and 'mean' losses; {described})", inputs=y_pred, fix=fix)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,12 +625,16 @@ def _claims(subject: Subject, formula: str) -> None:
 
 
 @spec_check("LOSS-MSE-VALUE", "loss", layer="formula", title="mse: the mean of squared differences",
-            formula=r"L = \frac1n \sum_{i=1}^n (\hat y_i - y_i)^2", notes=("mse",), tolerance="rtol 1e-13 (float64)")
+            formula=r"L = \frac1n \sum_{i=1}^n (\hat y_i - y_i)^2", notes=("mse",),
+            tolerance="rtol 2 (n + 8) eps64, n <= 18 entries (float64)")
 def check_loss_mse_value(subject: Subject) -> None:
     r"""A component claiming ``mse`` (with reduction "mean" when it has that parameter) returns
     :math:`\frac1n\sum_i(\hat y_i - y_i)^2` over all :math:`n` entries, computed here with an exactly
     rounded sum, on random float64 batches of shapes (6, 3), (5, 1) and (1, 4) and scales 1e-3,
-    1 and 1e3. Tolerance ``rtol = 1e-13`` (summation rounding of :math:`n \le 18` positive terms).
+    1 and 1e3. Tolerance from rounding-error analysis: each :math:`d_i^2` is off by at most
+    :math:`2\varepsilon_{64}` relative (the rounded difference, squared), and a sum of :math:`n` positive
+    terms in any order by :math:`n\varepsilon_{64}` relative: ``rtol = 2 (n + 8) eps64`` (about 1.2e-14 for
+    :math:`n = 18`); no atol (every term is positive).
     """
     _claims(subject, "mse")
     loss = _with_reduction(subject, "mean")
@@ -549,7 +647,7 @@ def check_loss_mse_value(subject: Subject) -> None:
             d = y_pred - np.asarray(y, dtype=np.float64)
             expected = math.fsum((d * d).ravel()) / d.size
             found = loss.forward(y_pred.copy(), _copy(y))
-            assert_close(float(found), expected, rtol=1e-13, atol=0.0,
+            assert_close(float(found), expected, rtol=2 * (d.size + 8) * EPS64, atol=0.0,
                          what=f"mse on a {shape} batch of scale {scale:g}",
                          fix="a component claiming mse must return the mean of squares of the differences, "
                              "mean over all entries of (y_pred - y_true)^2 -- not their sum, not absolute values")
@@ -595,15 +693,29 @@ def check_loss_mse_nonneg_zero(subject: Subject) -> None:
                  where=f"y_true={y_true.tolist()}, entry {i} moved by 1e-3")
 
 
-def _beta(subject: Subject, loss: Any) -> float:
-    beta = getattr(loss, "beta", 1.0)
-    try:
-        beta = float(beta)
-    except (TypeError, ValueError):
-        fail("the beta attribute of a smooth_l1 loss must be a number", found=repr(beta))
-    if not math.isfinite(beta) or beta <= 0:
-        skip(f"beta = {beta}: the quadratic zone is empty (pure L1), this formula does not apply")
-    return beta
+def _smooth_l1_cases(subject: Subject, quadratic_zone: bool = True) -> list[tuple[Any, float, str]]:
+    """``[(component, beta, label), ...]`` for each config of the smooth_l1 formula (see
+    :func:`neuroplug.spec.formulas.formula_cases`): beta is the config's (the formula's default 1.0
+    when the constructor has no ``beta``). With ``quadratic_zone``, configs with beta = 0 (pure L1)
+    are left out, and the check is skipped when none is left."""
+    from .formulas import formula_cases
+
+    _claims(subject, "smooth_l1")
+    out = []
+    for case in formula_cases(subject):
+        if case.formula.name != "smooth_l1":
+            continue
+        beta = case.params.get("beta", 1.0)
+        try:
+            beta = float(beta)
+        except (TypeError, ValueError):
+            fail("the beta parameter of a smooth_l1 loss must be a number", found=repr(beta))
+        if quadratic_zone and not (math.isfinite(beta) and beta > 0):
+            continue
+        out.append((case.component, beta, case.label))
+    if not out:
+        skip("every config has beta = 0: the quadratic zone is empty (pure L1), this formula does not apply")
+    return out
 
 
 def _pointwise(loss: Any, d: np.ndarray, y_true: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray,
@@ -622,41 +734,47 @@ def _pointwise(loss: Any, d: np.ndarray, y_true: np.ndarray | None = None) -> tu
 
 @spec_check("LOSS-SMOOTHL1-QUADRATIC", "loss", layer="formula", title="smooth L1: quadratic below the threshold",
             formula=r"|d| < \beta \Rightarrow \ell(d) = \frac{d^2}{2\beta}", notes=("smooth_l1",),
-            tolerance="rtol 1e-12, atol 1e-15 beta (float64)")
+            tolerance="rtol 16 eps64, atol 16 eps64 max((|y| + |d|) |d|) / beta (float64); every config")
 def check_loss_smoothl1_quadratic(subject: Subject) -> None:
     r"""A component claiming ``smooth_l1`` is quadratic inside the threshold: for
     :math:`d = \hat y - y` with :math:`|d| < \beta` (31 points in :math:`(-0.98\beta, 0.98\beta)`,
     random targets), the loss of a single prediction is :math:`\ell(d) = d^2/(2\beta)`; :math:`\beta` is
-    the component's ``beta`` attribute, 1.0 when it has none (the notes' threshold
-    :math:`|d| = 1`). Tolerance ``rtol = 1e-12``, ``atol = 1e-15 beta``.
+    the config's ``beta`` (1.0 when the constructor has none: the notes' threshold :math:`|d| = 1`),
+    for every config of the formula (own, examples, drawn; beta = 0 left out). Tolerance from
+    rounding-error analysis: :math:`d^2/2\beta` from the rounded :math:`d` is off by a few
+    :math:`\varepsilon_{64}` relative, plus the rounding of forming :math:`d` from :math:`\hat y, y`:
+    ``rtol = 16 eps64``, ``atol = 16 eps64 max((|y| + |d|) |d|) / beta``.
     """
-    _claims(subject, "smooth_l1")
-    loss = _with_reduction(subject, "sum")
-    beta = _beta(subject, loss)
-    d = beta * np.concatenate([np.linspace(-0.98, 0.98, 29), [1e-3, -1e-3]])
-    y_true = subject.rng(110).normal(size=d.size)
-    actual, values, _ = _pointwise(loss, d, y_true)
-    assert_close(values, actual * actual / (2 * beta), rtol=1e-12, atol=1e-15 * beta,
-                 what=f"smooth_l1 for |d| < beta = {beta:g}", inputs=actual,
-                 fix="a component claiming smooth_l1 must be d^2 / (2 beta) below the threshold beta, for "
-                     "|d| < beta (note the factor 1/2)")
+    for loss, beta, label in _smooth_l1_cases(subject):
+        d = beta * np.concatenate([np.linspace(-0.98, 0.98, 29), [1e-3, -1e-3]])
+        y_true = subject.rng(110).normal(size=d.size)
+        actual, values, _ = _pointwise(loss, d, y_true)
+        assert_close(values, actual * actual / (2 * beta), rtol=16 * EPS64,
+                     atol=16 * EPS64 * float(np.max((np.abs(y_true) + np.abs(actual)) * np.abs(actual))) / beta,
+                     what=f"smooth_l1 for |d| < beta = {beta:g} ({label}; forward())", inputs=actual,
+                     fix="a component claiming smooth_l1 must be d^2 / (2 beta) below the threshold beta, for "
+                         "|d| < beta (note the factor 1/2)")
 
 
 @spec_check("LOSS-SMOOTHL1-LINEAR", "loss", layer="formula",
             title="smooth L1: absolute error minus a constant above the threshold",
             formula=r"|d| > \beta \Rightarrow \ell(d) = |d| - c", notes=("smooth_l1",),
-            tolerance="spread of |d| - l(d) <= 8 eps64 max|d| + 1e-12 beta (float64)")
+            tolerance="spread of |d| - l(d) <= 16 eps64 (max|d| + max|y| + beta) (float64); every config")
 def check_loss_smoothl1_linear(subject: Subject) -> None:
     r"""Above the threshold a component claiming ``smooth_l1`` is the absolute error less a
     constant: for :math:`|d| > \beta` (both signs, :math:`|d|/\beta` from 1.001 to 100 and
     :math:`|d|` up to :math:`10^4`), :math:`c(d) = |d| - \ell(d)` is the same constant :math:`c` (so the
     slope is exactly 1; the notes' "absolute error when the absolute difference is > 1").
-    Tolerance: the spread :math:`\max c - \min c \le 8\,\varepsilon_{64}\max|d| + 10^{-12}\beta` (rounding
-    of :math:`|d|`).
+    Tolerance from rounding-error analysis: :math:`|d|` (formed from :math:`\hat y` and :math:`y`) and
+    :math:`|d| - \beta/2` are each off by a few :math:`\varepsilon_{64}(|d| + |y| + \beta)`, so the spread
+    :math:`\max c - \min c \le 16\,\varepsilon_{64}(\max|d| + \max|y| + \beta)`. Every config of the formula
+    (beta = 0 left out).
     """
-    _claims(subject, "smooth_l1")
-    loss = _with_reduction(subject, "sum")
-    beta = _beta(subject, loss)
+    for loss, beta, label in _smooth_l1_cases(subject):
+        _smoothl1_linear(subject, loss, beta, label)
+
+
+def _smoothl1_linear(subject: Subject, loss: Any, beta: float, label: str) -> None:
     mags = np.concatenate([beta * np.array([1.001, 1.01, 1.1, 1.5, 2.0, 3.0, 10.0, 100.0]),
                            np.array([1e3, 1e4])])
     mags = mags[mags > beta * 1.0005]
@@ -665,10 +783,10 @@ def check_loss_smoothl1_linear(subject: Subject) -> None:
     actual, values, _ = _pointwise(loss, d, y_true)
     c = np.abs(actual) - values
     spread = float(c.max() - c.min())
-    allowed = 8 * EPS64 * float(np.max(np.abs(actual))) + 1e-12 * beta
+    allowed = 16 * EPS64 * (float(np.max(np.abs(actual))) + float(np.max(np.abs(y_true))) + beta)
     if not spread <= allowed:
         i, j = int(np.argmin(c)), int(np.argmax(c))
-        fail(f"smooth_l1 above the threshold beta = {beta:g} is not |d| minus a constant: |d| - loss(d) varies by "
+        fail(f"smooth_l1 ({label}) above the threshold beta = {beta:g} is not |d| minus a constant in forward(): |d| - loss(d) varies by "
              f"{spread:.3g} (allowed {allowed:.3g}). A component claiming smooth_l1 must grow exactly like the "
              f"absolute error (slope 1) for |d| > beta",
              expected="the same |d| - loss(d) everywhere", found=f"{c[i]:.17g} at d = {actual[i]:.6g} and "
@@ -680,7 +798,7 @@ def check_loss_smoothl1_linear(subject: Subject) -> None:
             formula=r"\lim_{d \to \beta^-} (\ell, \ell')(d) = \lim_{d \to \beta^+} (\ell, \ell')(d)",
             notes=("smooth_l1",),
             tolerance="value: 4 delta^2 / beta + 16 eps64 (1 + beta); slope: 4 delta / beta + 16 eps64; "
-                      "delta = 1e-6 beta")
+                      "delta = 1e-6 beta; every config")
 def check_loss_smoothl1_c1(subject: Subject) -> None:
     r"""A component claiming ``smooth_l1`` joins its quadratic and linear parts smoothly at
     :math:`d = \pm\beta`: the one-sided limits of the value and of the first derivative agree.
@@ -691,11 +809,14 @@ def check_loss_smoothl1_c1(subject: Subject) -> None:
     :math:`4\delta^2/\beta` (twice the Taylor remainder bound :math:`\delta^2\max|\ell''|/2`,
     :math:`\max|\ell''| = 1/\beta`) plus a rounding allowance :math:`16\varepsilon_{64}(1 + \beta)`; the slopes
     :math:`\ell'(\beta \pm \delta)` within :math:`4\delta/\beta + 16\varepsilon_{64}`. Same at :math:`-\beta`.
-    A jump in value (a wrong offset) or in slope (a missing 1/2) is many orders larger.
+    A jump in value (a wrong offset) or in slope (a missing 1/2) is many orders larger. Every
+    config of the formula (beta = 0 left out).
     """
-    _claims(subject, "smooth_l1")
-    loss = _with_reduction(subject, "sum")
-    beta = _beta(subject, loss)
+    for loss, beta, label in _smooth_l1_cases(subject):
+        _smoothl1_c1(loss, beta, label)
+
+
+def _smoothl1_c1(loss: Any, beta: float, label: str) -> None:
     delta = 1e-6 * beta
     for side in (1.0, -1.0):
         d = side * np.array([beta - delta, beta + delta])  # inside, outside
@@ -705,13 +826,13 @@ def check_loss_smoothl1_c1(subject: Subject) -> None:
         outer = values[1] - step_out * side * grads[1]
         allowed = 4 * delta * delta / beta + 16 * EPS64 * (1 + beta)
         if not abs(outer - inner) <= allowed:
-            fail(f"smooth_l1 jumps in value at d = {side * beta:g} (the threshold beta): the quadratic and the "
+            fail(f"smooth_l1 ({label}; forward()) jumps in value at d = {side * beta:g} (the threshold beta): the quadratic and the "
                  f"linear part must meet, i.e. the offset above the threshold must be beta/2 (continuous value)",
                  expected=f"{inner:.17g} (limit from inside)", found=f"{outer:.17g} (limit from outside)",
                  where=f"d = {side * beta:.17g}")
         allowed = 4 * delta / beta + 16 * EPS64
         if not abs(grads[1] - grads[0]) <= allowed:
-            fail(f"the slope of smooth_l1 jumps at d = {side * beta:g} (the threshold beta): d/beta inside must reach "
+            fail(f"the slope of smooth_l1 ({label}; gradient()) jumps at d = {side * beta:g} (the threshold beta): d/beta inside must reach "
                  f"+-1 at the threshold, the slope of the absolute error (continuous first derivative)",
                  expected=f"{grads[0]:.17g} (slope just inside)", found=f"{grads[1]:.17g} (slope just outside)",
                  where=f"d = {side * beta:.17g}")
@@ -720,17 +841,21 @@ def check_loss_smoothl1_c1(subject: Subject) -> None:
 @spec_check("LOSS-SMOOTHL1-BOUNDED-GRAD", "loss", layer="formula",
             title="smooth L1: gradient magnitude at most 1 (no exploding gradient)",
             formula=r"\left|\frac{\partial L_{\rm sum}}{\partial \hat y_i}\right| \le 1", notes=("smooth_l1",),
-            tolerance="1 + 4 eps64")
+            tolerance="1 + 4 eps64; every config")
 def check_loss_smoothl1_bounded_grad(subject: Subject) -> None:
     r"""Smooth L1 prevents exploding gradients: with reduction "sum" (or on single predictions,
     where every reduction agrees), every entry of the gradient satisfies
     :math:`|\partial L/\partial \hat y_i| \le 1` for differences :math:`|d|` from :math:`10^{-3}` to
     :math:`10^4` (both signs, around and far beyond the threshold, plus 20 random ones).
-    Tolerance :math:`1 + 4\varepsilon_{64}`.
+    Tolerance :math:`1 + 4\varepsilon_{64}`: :math:`\operatorname{clip}(d/\beta, -1, 1)` is at most 1 exactly, and
+    :math:`d/\beta` for :math:`|d| < \beta` rounds to at most 1; the slack allows a product of rounded factors.
+    Every config of the formula (beta = 0, pure L1, included).
     """
-    _claims(subject, "smooth_l1")
-    loss = _with_reduction(subject, "sum")
-    beta = float(getattr(loss, "beta", 1.0)) if isinstance(getattr(loss, "beta", 1.0), (int, float)) else 1.0
+    for loss, beta, label in _smooth_l1_cases(subject, quadratic_zone=False):
+        _smoothl1_bounded(subject, loss, beta, label)
+
+
+def _smoothl1_bounded(subject: Subject, loss: Any, beta: float, label: str) -> None:
     mags = np.concatenate([[1e-3, 0.5, 0.999, 1.0, 1.001, 2.0, 10.0, 100.0, 1e3, 1e4],
                            beta * np.array([0.5, 0.999, 1.001, 2.0]),
                            10.0 ** subject.rng(130).uniform(-3, 4, size=20)])
@@ -739,44 +864,71 @@ def check_loss_smoothl1_bounded_grad(subject: Subject) -> None:
     bad = np.abs(grads) > 1 + 4 * EPS64
     if bad.any():
         i = int(np.argmax(np.abs(grads)))
-        fail("the gradient of smooth_l1 exceeds 1 in magnitude: above the threshold beta it must be the slope of "
+        fail(f"the gradient of smooth_l1 ({label}; gradient()) exceeds 1 in magnitude: above the threshold beta it must be the slope of "
              "the absolute error, +-1, and below it d/beta, so that large errors cannot make gradients explode",
              expected="|dL/dy_pred| <= 1", found=f"{grads[i]:.17g}", where=f"d = {actual[i]:.17g}")
 
 
 @spec_check("LOSS-CE-VALUE", "loss", layer="formula", title="cross-entropy: -sum y log p, mean over samples",
             formula=r"L = -\frac1N \sum_{i=1}^N \sum_c y_{ic} \log p_{ic}", notes=("cross_entropy",),
-            tolerance="rtol 1e-12 (float64)")
+            tolerance="16 eps64 (sum m + n max m) / N + 8 eps64 |L|, m_i = sum_c y_ic (|log p_ic| + span) (float64)")
 def check_loss_ce_value(subject: Subject) -> None:
     r"""A component claiming ``cross_entropy`` (with reduction "mean" when it has that parameter)
     returns :math:`-\frac1N\sum_i\sum_c y_{ic}\log p_{ic}` for one-hot targets given as class labels
     and as one-hot rows, and for soft targets (Dirichlet rows), on 6 samples x 3 classes.
-    The predictions are probabilities :math:`p` (softmax of N(0, 1) logits) when the loss's link is
-    "softmax"; otherwise they are logits :math:`z` and :math:`\log p = z - \log\sum_k e^{z_k}` is
-    computed here stably. Tolerance ``rtol = 1e-12``. The component is checked as configured:
-    label smoothing, class weights or an ignored label change the formula, so such a
-    configuration fails this check (declare it in ``expected_failed_checks``).
+    The predictions are logits :math:`z` when the component's ``from_logits`` is True, or, when it
+    has no such parameter, when its link is not "softmax" (a logits-only cross-entropy with
+    ``link = None``); then :math:`\log p = z - \log\sum_k e^{z_k}` is computed here stably; otherwise
+    they are probabilities :math:`p` (softmax of N(0, 1) logits). Target kinds that
+    ``prepare_targets`` refuses (e.g. soft targets for a loss that keeps integer labels) are
+    skipped; at least one must be accepted. Tolerance as in ``LOSS-FORMULA`` (rounding-error analysis:
+    16 eps64 times the magnitudes of the terms summed, :math:`y_{ic}(|\log p_{ic}| + 1)`, plus the
+    log-sum-exp span for logits). The component is checked with its own config; a config with label
+    smoothing, class weights or an ignored label is another formula, checked by ``LOSS-FORMULA``
+    (skipped here).
     """
     _claims(subject, "cross_entropy")
+    from .references.losses import cross_entropy as reference
+
     loss = _with_reduction(subject, "mean")
+    try:
+        config = dict(loss.get_config())
+    except Exception:  # noqa: BLE001 - LOSS-CONFIG-ROUNDTRIP reports it
+        config = {}
+    special = {k: config[k] for k, default in (("label_smoothing", 0.0), ("weight", None), ("ignore_index", None))
+               if config.get(k, default) not in (default, 0)}
+    if special:
+        skip(f"configured with {special}: another formula than the plain cross-entropy, checked by LOSS-FORMULA")
+    from_logits = bool(config["from_logits"]) if "from_logits" in config else _link(loss) != "softmax"
     rng = subject.rng(140)
     n, c = N_SAMPLES, N_CLASSES
     z = rng.normal(size=(n, c))
     log_p = z - z.max(axis=1, keepdims=True)
     log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
-    y_pred = np.exp(log_p) if _link(loss) == "softmax" else z
-    domain = "probabilities" if _link(loss) == "softmax" else "logits"
+    y_pred = z if from_logits else np.exp(log_p)
+    domain = "logits" if from_logits else "probabilities"
     labels = rng.integers(0, c, size=n)
     onehot = np.eye(c)[labels]
     soft = rng.dirichlet(np.ones(c), size=n)
+    refused = []
     for what, raw, t in (("class labels", labels, onehot), ("one-hot rows", onehot, onehot),
                          ("soft targets", soft, soft)):
-        y = loss.prepare_targets(np.array(raw, copy=True), c, np.float64)
+        try:
+            y = loss.prepare_targets(np.array(raw, copy=True), c, np.float64)
+        except Exception as exc:  # noqa: BLE001 - a kind of targets the loss refuses is skipped
+            refused.append(f"{what}: {type(exc).__name__}: {exc}")
+            continue
+        ref = reference(y_pred, t, from_logits, 0.0, None, None)
         expected = -float(np.sum(t * log_p)) / n
+        mag = float(np.sum(ref.value_mag)) + n * float(np.max(ref.value_mag))
         found = float(loss.forward(y_pred.copy(), _copy(y)))
-        assert_close(found, expected, rtol=1e-12, atol=0.0, what=f"cross_entropy on {domain} with {what}",
+        assert_close(found, expected, rtol=8 * EPS64, atol=16 * EPS64 * mag / n,
+                     what=f"cross_entropy (forward()) on {domain} with {what}",
                      fix="a component claiming cross_entropy must return -sum_c y_c log p_c averaged over the "
                          "samples (natural log, no clipping of reasonable probabilities)")
+    if len(refused) == 3:
+        fail("prepare_targets() refuses class labels, one-hot rows and soft targets alike: a component claiming "
+             "cross_entropy must accept some of them (change prepare_targets)", found="; ".join(refused))
 
 
 @spec_check("LOSS-CE-CONFIDENCE", "loss", layer="formula",
@@ -789,19 +941,28 @@ def check_loss_ce_confidence(subject: Subject) -> None:
     :math:`(0.8(1 - p_{\rm wrong}), p_{\rm wrong}, 0.2(1 - p_{\rm wrong}))` and
     :math:`(0.99(1 - p_{\rm wrong}), 0.01(1 - p_{\rm wrong}), p_{\rm wrong})`, the
     losses are strictly increasing (the notes: greater penalty when incorrect predictions are made
-    with higher confidence). Inputs are probabilities for link "softmax", their logs (logits)
-    otherwise.
+    with higher confidence). Inputs are probabilities, or their logs (logits) when the component's
+    ``from_logits`` is True or, without that parameter, its link is not "softmax". The target is
+    the class label 0, or the one-hot row (1, 0, 0) when ``prepare_targets`` refuses labels.
     """
     _claims(subject, "cross_entropy")
     loss = _with_reduction(subject, "mean")
+    try:
+        config = dict(loss.get_config())
+    except Exception:  # noqa: BLE001
+        config = {}
+    from_logits = bool(config["from_logits"]) if "from_logits" in config else _link(loss) != "softmax"
     sweep = np.round(np.arange(0.05, 0.951, 0.05), 10)
     c = 3
-    for row in (lambda w: [0.8 * (1 - w), w, 0.2 * (1 - w)], lambda w: [0.99 * (1 - w), 0.01 * (1 - w), w]):
+    try:
         y = loss.prepare_targets(np.array([0]), c, np.float64)
+    except Exception:  # noqa: BLE001 - a loss of probability rows only
+        y = loss.prepare_targets(np.array([[1.0, 0.0, 0.0]]), c, np.float64)
+    for row in (lambda w: [0.8 * (1 - w), w, 0.2 * (1 - w)], lambda w: [0.99 * (1 - w), 0.01 * (1 - w), w]):
         values = []
         for w in sweep:
             p = np.array([row(w)], dtype=np.float64)
-            y_pred = p if _link(loss) == "softmax" else np.log(p)
+            y_pred = np.log(p) if from_logits else p
             values.append(_total(loss.forward(y_pred, _copy(y))))
         steps = np.diff(values)
         if not np.all(steps > 0):
@@ -877,3 +1038,284 @@ def check_chain_rule_loss(subject: Subject) -> None:
                      inputs=orig, fix="backpropagating this loss gives wrong weight gradients: gradient() must be "
                                       "dL/dy_pred of forward() (including the 1/n of 'mean'), and forward() and "
                                       "gradient() must not modify y_pred in place (the network reuses it)")
+
+
+# ---------------------------------------------------------------------------------------------
+# LOSS-FORMULA: every claimed formula against its closed-form reference
+
+#: Rows and columns of the batches of LOSS-FORMULA (3 columns: the examples' per-class weights have 3 entries).
+FORMULA_N, FORMULA_C = 8, 3
+#: Tolerance factors of LOSS-FORMULA, in machine epsilons of the dtype (see its docstring).
+FORMULA_RTOL_EPS, FORMULA_ATOL_EPS = 8.0, 16.0
+
+
+def _formula_from_logits(case: FormulaCase, component: Any) -> bool:
+    """Whether a claimed (binary_)cross_entropy takes logits: its from_logits when it has one, else link None."""
+    if "from_logits" in case.config:
+        return bool(case.config["from_logits"])
+    return _link(component) not in ("softmax", "sigmoid")
+
+
+def _formula_batches(formula: Any, params: dict[str, Any], rng: np.random.Generator,
+                     from_logits: bool) -> list[tuple[str, np.ndarray, list[tuple[str, np.ndarray]]]]:
+    """``[(description, y_pred, [(target kind, raw targets), ...]), ...]``, all exactly representable in float32."""
+    n, c = FORMULA_N, FORMULA_C
+    f32 = lambda a: np.asarray(a, dtype=np.float32).astype(np.float64)
+    family = formula.meta.get("family")
+    batches: list[tuple[str, np.ndarray, list[tuple[str, np.ndarray]]]] = []
+    if family == "regression":
+        name = formula.meta.get("threshold")
+        tau = float(params.get(name) or 0.0) if name else 0.0
+        scales = [tau, 30.0 * tau, tau / 30.0] if tau > 0 else [1.0, 1e3, 1e-3]
+        for s in scales:
+            # |d|/s in [0.05, 0.95] and [1.05, 4]: both sides of a threshold, away from it and from d = 0
+            u = np.where(rng.random((n, c)) < 0.5, rng.uniform(0.05, 0.95, (n, c)), rng.uniform(1.05, 4.0, (n, c)))
+            d = u * np.where(rng.random((n, c)) < 0.5, -1.0, 1.0) * s
+            y_true = f32(rng.normal(0.0, 2.0 * s, (n, c)))
+            y_pred = f32(y_true + d)
+            batches.append((f"differences of scale {s:.3g}", y_pred, [("real targets", y_true)]))
+        return batches
+    if family == "binary":
+        targets = lambda: [("soft targets in [0, 1]", f32(rng.uniform(0.0, 1.0, (n, c)))),
+                           ("hard 0/1 targets", (rng.random((n, c)) < 0.5).astype(np.float64))]
+        if from_logits:
+            batches.append(("logits ~ N(0, 2.5)", f32(rng.normal(0.0, 2.5, (n, c))), targets()))
+            batches.append(("logits up to 30 in magnitude", f32(rng.uniform(-30.0, 30.0, (n, c))), targets()))
+        else:
+            batches.append(("probabilities in [0.01, 0.99]", f32(rng.uniform(0.01, 0.99, (n, c))), targets()))
+            batches.append(("probabilities in [0.01, 0.99]", f32(rng.uniform(0.01, 0.99, (n, c))), targets()))
+        return batches
+    # categorical
+    ignore = params.get("ignore_index")
+
+    def targets() -> list[tuple[str, np.ndarray]]:
+        labels = rng.permutation(np.arange(n) % c)
+        if ignore is not None and np.all(labels == ignore):
+            labels[0] = (int(ignore) + 1) % c
+        return [("class labels", labels), ("one-hot rows", np.eye(c)[labels]),
+                ("soft targets", f32(rng.dirichlet(np.ones(c), size=n)))]
+
+    for scale in (1.0, 2.5):
+        z = rng.normal(0.0, scale, (n, c))
+        if from_logits:
+            batches.append((f"logits ~ N(0, {scale:g})", f32(z), targets()))
+        else:
+            p = f32(_softmax(z))
+            p = np.clip(p, 2e-3, None)  # far from any clipping epsilon
+            batches.append((f"probabilities (softmax of N(0, {scale:g}) logits)", p, targets()))
+    if from_logits:
+        batches.append(("logits up to 30 in magnitude", f32(rng.uniform(-30.0, 30.0, (n, c))), targets()))
+    return batches
+
+
+def _formula_reference(formula: Any, params: dict[str, Any], y_pred: np.ndarray, ref_y: np.ndarray, value: Any,
+                       reduction: str) -> tuple[np.ndarray, Any]:
+    """``(targets, LossRef)`` for the comparison. One-hot rows mean class labels as well: for a
+    categorical formula with class weights or an ignored label, whose "mean" and ignoring differ
+    between label and probability targets (PyTorch), one-hot rows are also read as labels, and the
+    reading closer to what ``forward`` returned is used (e.g. a component whose ``prepare_targets``
+    one-hot encodes labels and then treats rows as labels)."""
+    ref = formula.reference(y_pred, ref_y, **params)
+    special = params.get("weight") is not None or params.get("ignore_index") is not None
+    if (formula.meta.get("family") != "categorical" or not special or ref_y.ndim != 2
+            or not (np.all((ref_y == 0) | (ref_y == 1)) and np.all(ref_y.sum(axis=1) == 1))):
+        return ref_y, ref
+    labels = ref_y.argmax(axis=1)
+    alt = formula.reference(y_pred, labels, **params)
+    try:
+        got = np.asarray(value, dtype=np.float64)
+        gap = lambda r: float(np.sum(np.abs(got - np.asarray(r.reduced(reduction)))))
+        if alt.count > 0 and gap(alt) < gap(ref):
+            return labels, alt
+    except (TypeError, ValueError):
+        pass
+    return ref_y, ref
+
+
+def _reference_targets(prepared: Any, raw: np.ndarray, n: int, c: int) -> np.ndarray:
+    """What the reference is given: the prepared targets' meaning (1-D integer labels or (N, C) rows), else raw."""
+    a = np.asarray(prepared)
+    if a.shape == (n,) and np.issubdtype(a.dtype, np.integer):
+        return a.astype(np.int64)
+    if a.shape == (n, c) and a.dtype.kind in "fiub":
+        return a.astype(np.float64)
+    return raw
+
+
+def _formula_compare(found: Any, expected: np.ndarray, atol: np.ndarray, rtol: float, what: str, fix: str,
+                     y_pred: np.ndarray, y_true: Any) -> None:
+    """Fail unless ``|found - expected| <= atol + rtol |expected|`` entry by entry, naming the worst entry."""
+    f = np.asarray(found, dtype=np.float64)
+    if f.shape != expected.shape:
+        fail(f"{what}: wrong shape. {fix}", expected=f"shape {expected.shape}", found=f"shape {f.shape}")
+    if not np.all(np.isfinite(f)):
+        i = np.unravel_index(int(np.argmin(np.isfinite(f))), f.shape) if f.ndim else ()
+        fail(f"{what}: non-finite value. {fix}", expected=repr(float(expected[i])), found=repr(float(f[i])),
+             where=_formula_where(i, y_pred, y_true))
+    err = np.abs(f - expected)
+    allowed = np.broadcast_to(atol + rtol * np.abs(expected), err.shape)
+    if np.all(err <= allowed):
+        return
+    i = np.unravel_index(int(np.argmax(err - allowed)), err.shape) if err.ndim else ()
+    fail(f"{what}: error {float(err[i]):.3g} exceeds the tolerance {float(allowed[i]):.3g}. {fix}",
+         expected=f"{float(expected[i]):.17g}", found=f"{float(f[i]):.17g}", where=_formula_where(i, y_pred, y_true))
+
+
+def _formula_where(index: tuple[int, ...], y_pred: np.ndarray, y_true: Any) -> str:
+    if not index:
+        return f"the batch y_pred = {np.array2string(y_pred, precision=6)}, y_true = {np.asarray(y_true).tolist()}"
+    row = int(index[0])
+    col = f", column {int(index[1])}" if len(index) > 1 else ""
+    return (f"row {row}{col}: y_pred = {[float(v) for v in y_pred[row]]}, "
+            f"y_true = {np.asarray(y_true)[row].tolist()}")
+
+
+def _worst_row(component: Any, formula: Any, params: dict[str, Any], reduction: str, y_pred: np.ndarray,
+               y: Any, ref_y: np.ndarray, dtype: Any) -> str:
+    """For a wrong reduced value: the row whose single-row loss is furthest from the reference (failure path only)."""
+    worst, where = -1.0, ""
+    for i in range(y_pred.shape[0]):
+        try:
+            got = _total(component.forward(y_pred[i:i + 1].astype(dtype), _copy(y[i:i + 1])))
+            ref = formula.reference(y_pred[i:i + 1], ref_y[i:i + 1], **params)
+            exp = _total(ref.reduced(reduction)) if ref.count or reduction != "mean" else 0.0
+        except Exception:  # noqa: BLE001 - only a hint
+            continue
+        if abs(got - exp) > worst:
+            worst, where = abs(got - exp), (f"worst single row {i}: y_pred = {[float(v) for v in y_pred[i]]}, "
+                                            f"y_true = {np.asarray(ref_y)[i].tolist()} gives {got:.17g}, "
+                                            f"expected {exp:.17g}")
+    return where
+
+
+@spec_check("LOSS-FORMULA", "loss", layer="formula",
+            title="every claimed loss formula equals its closed-form reference, for every config",
+            formula=r"L(\hat y, y),\ \nabla_{\hat y} L,\ \nabla_z L = \text{reference}(\hat y, y; \theta)"
+                    r"\ \forall \theta \in \text{configs}",
+            notes=("loss_minimization",),
+            tolerance="|got - ref| <= 16 eps (m_terms + n) / k + 8 eps |ref|, eps of the dtype (float64 and "
+                      "float32); m_terms the magnitudes of the terms summed, n their number, k the mean's divisor")
+def check_loss_formula(subject: Subject) -> None:
+    r"""For every formula the component claims (``implements``; the vocabulary is
+    :mod:`neuroplug.spec.references.losses`: mse, mae, smooth_l1, huber,
+    binary_cross_entropy, cross_entropy), and for every config of
+    :func:`neuroplug.spec.formulas.formula_cases` (its own, the formula's and the
+    registration's examples, and configs drawn from the formula's parameters), the
+    component equals the float64 reference on 8 x 3 batches:
+
+    * ``forward`` for the config's ``reduction`` ("mean" when the component has no such
+      parameter): the mean divides by the formula's count (elements; samples or PyTorch's
+      weighted count for cross_entropy), "none" has the formula's shape;
+    * ``gradient``, the gradient of that reduced loss (of the sum for "none");
+    * ``fused_gradient`` when the loss takes probabilities and declares the formula's link.
+
+    Inputs: regression differences on both sides of the threshold (``beta``/``delta``),
+    at 3 scales; probabilities in [0.01, 0.99] or logits (also up to 30 in magnitude), per
+    ``from_logits`` when the component has it, else per its ``link`` (none: logits); targets:
+    real, soft and hard [0, 1], class labels, one-hot and soft rows -- every kind that
+    ``prepare_targets`` accepts (a kind it refuses is skipped; at least one must be accepted),
+    judged by their prepared form (1-D integer labels, or rows; with class weights or an ignored
+    label, exact one-hot rows may also be read as labels, whichever reading ``forward`` follows).
+    All inputs are exactly representable in float32; float64 on every batch, float32 on the first.
+    A failure names the formula and config, the method to fix (``forward``, ``gradient``,
+    ``fused_gradient``, ``prepare_targets``), the expected and found values and the worst entry
+    (for a reduced value, the single row furthest from the reference).
+
+    Tolerance, from rounding-error analysis: an entry computed in a precision with machine
+    epsilon :math:`\varepsilon` (of the dtype) as a sum of terms of magnitudes :math:`m_j` (the
+    reference's ``value_mag``/``grad_mag``: e.g. :math:`|T_{ic}|(|\log p_{ic}| + 1)` for a log, with the
+    log-sum-exp span for logits) is off by at most a few :math:`\varepsilon \sum_j m_j`, whatever the
+    algebraic form; a reduction adds :math:`n\varepsilon` relative for :math:`n` terms. So
+    :math:`|got - ref| \le 16\varepsilon(\sum m + n\,\max m)/k + 8\varepsilon|ref|`, :math:`k` the divisor of
+    the reduction. A wrong parameter, factor or branch is off by orders of magnitude more.
+    Deterministic.
+    """
+    from .formulas import formula_cases
+
+    if not subject.implements:
+        skip("claims no loss formula (implements=...)")
+    checked = 0
+    for case in formula_cases(subject):
+        checked += 1
+        _check_formula_case(subject, case)
+    if not checked:
+        skip("claims no formula of the loss vocabulary")
+
+
+def _check_formula_case(subject: Subject, case: Any) -> None:
+    formula, component = case.formula, case.component
+    params = {k: v for k, v in case.params.items() if k != "reduction"}
+    reduction = str(case.params.get("reduction", "mean"))
+    family = formula.meta.get("family")
+    if "from_logits" in formula.defaults:
+        params["from_logits"] = _formula_from_logits(case, component)
+    shown = ", ".join(f"{k}={v!r}" for k, v in {**params, "reduction": reduction}.items())
+    label = f"formula {formula.name!r} with {shown}"
+    domain = ("logits" if params.get("from_logits") else "probabilities") if family != "regression" else ""
+    link = formula.meta.get("link")
+    fused = link is not None and not params.get("from_logits") and _link(component) == link
+    rng = subject.rng(900 + sum(map(ord, formula.name)))
+    refused: list[str] = []
+    accepted = 0
+    for b, (described, y_pred64, kinds) in enumerate(_formula_batches(formula, params, rng,
+                                                                     bool(params.get("from_logits")))):
+        for kind, raw in kinds:
+            for dtype in ((np.float64, np.float32) if b == 0 else (np.float64,)):
+                name = np.dtype(dtype).name
+                try:
+                    y = component.prepare_targets(np.array(raw, copy=True), FORMULA_C, dtype)
+                except Exception as exc:  # noqa: BLE001 - a refused kind of targets is skipped
+                    refused.append(f"{kind}: {type(exc).__name__}: {exc}")
+                    break
+                accepted += 1
+                ref_y = _reference_targets(y, raw, FORMULA_N, FORMULA_C)
+                y_pred = y_pred64.astype(dtype)
+                value = component.forward(y_pred.copy(), _copy(y))
+                ref_y, ref = _formula_reference(formula, params, y_pred64, ref_y, value, reduction)
+                eps = float(np.finfo(dtype).eps)
+                k = ref.factor(reduction)
+                context = f"{label}; {described}{' (' + domain + ')' if domain else ''}, {kind}, {name}"
+                expected = ref.reduced(reduction)
+                n_terms = ref.values.size + FORMULA_C
+                if reduction == "none":
+                    atol = FORMULA_ATOL_EPS * eps * ref.value_mag
+                    shape = "(N, C) element" if ref.values.ndim == 2 else "(N,) per-sample"
+                    fix = (f"forward() with reduction='none' must return the {shape} values of {formula.title}")
+                    _formula_compare(value, np.asarray(expected), atol, FORMULA_RTOL_EPS * eps,
+                                     f"forward() of {context}", fix, y_pred64, ref_y)
+                else:
+                    mag = float(np.sum(ref.value_mag)) + n_terms * float(np.max(ref.value_mag, initial=0.0))
+                    atol = np.asarray(FORMULA_ATOL_EPS * eps * mag / k)
+                    got = np.asarray(value, dtype=np.float64)
+                    if got.shape != ():
+                        fail(f"forward() of {context} must return a float for reduction {reduction!r}",
+                             expected="a float", found=f"shape {got.shape}")
+                    err, allowed = abs(float(got) - expected), float(atol) + FORMULA_RTOL_EPS * eps * abs(expected)
+                    if not err <= allowed:
+                        total = float(np.sum(ref.values))
+                        hint = ""
+                        if reduction == "mean" and abs(float(got) - total) <= allowed * k:
+                            hint = f" It returns the sum of the values: 'mean' divides the sum by {k:g}."
+                        elif reduction == "sum" and abs(float(got) - total / ref.count) <= allowed:
+                            hint = f" It returns the mean of the values: 'sum' must not divide by {ref.count:g}."
+                        fail(f"forward() of {context}: error {err:.3g} exceeds the tolerance {allowed:.3g}.{hint} "
+                             f"forward() must compute {formula.title} (reduction {reduction!r}"
+                             f"{': divided by ' + format(k, 'g') if reduction == 'mean' else ''}), accurately "
+                             f"and without clipping inputs of the formula's domain",
+                             expected=f"{expected:.17g}", found=f"{float(got):.17g}",
+                             where=_worst_row(component, formula, params, reduction, y_pred64, y, ref_y, dtype))
+                grad_fix = (f"gradient() must be the derivative of forward() for {formula.title} (of the sum for "
+                            f"reduction 'none'{', divided by ' + format(k, 'g') + ' for the mean' if reduction == 'mean' else ''})")
+                g = component.gradient(y_pred.copy(), _copy(y))
+                _formula_compare(g, ref.grad / k, FORMULA_ATOL_EPS * eps * ref.grad_mag / k, FORMULA_RTOL_EPS * eps,
+                                 f"gradient() of {context} (d/dy_pred)", grad_fix, y_pred64, ref_y)
+                if fused and ref.fused is not None:
+                    g = component.fused_gradient(y_pred.copy(), _copy(y))
+                    _formula_compare(g, ref.fused / k, FORMULA_ATOL_EPS * eps * ref.fused_mag / k,
+                                     FORMULA_RTOL_EPS * eps, f"fused_gradient() of {context} (d/dz, a = {link}(z))",
+                                     f"fused_gradient() must be dL/dz of {formula.title} for a = {link}(z)"
+                                     f"{', divided by ' + format(k, 'g') + ' for the mean' if reduction == 'mean' else ''}",
+                                     y_pred64, ref_y)
+    if not accepted:
+        fail(f"prepare_targets() refuses every kind of target of {label}: accept the targets the formula is "
+             f"defined on (change prepare_targets)", found="; ".join(dict.fromkeys(refused)))

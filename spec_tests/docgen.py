@@ -6,6 +6,7 @@ committed file equal to this output, so the reference cannot drift from the code
 
 from __future__ import annotations
 
+from .formulas import vocabulary
 from .framework import LAYERS, all_checks
 from .traceability import table
 
@@ -22,6 +23,19 @@ def render() -> str:
            "| statement of the notes | check IDs |", "|---|---|"]
     for _key, text, ids in table():
         out.append(f"| {text} | {', '.join(f'[{i}](#{i.lower()})' for i in ids)} |")
+    out += ["", "## Formulas a component can claim (`implements=`)", "",
+            "Each name below (or an alias) may appear in a registration's `implements`; the kind's "
+            "`*-FORMULA` check then compares the component with a closed-form reference for its own config "
+            "and for configs drawn from the ranges shown. A parameter the component's constructor accepts must "
+            "have the name and meaning given here; one it does not accept is taken at the default shown."]
+    for kind, title in KIND_TITLES.items():
+        out += ["", f"### {title}", "", "| formula | aliases | parameters (default, range) | definition |",
+                "|---|---|---|---|"]
+        for row in vocabulary(kind):
+            params = ("; ".join(f"`{p}` = {d}" for p, d in row["params"].items()) or "none").replace("|", r"\|")
+            latex = row["latex"].replace("|", r"\|")
+            out.append(f"| `{row['name']}` | {', '.join(f'`{a}`' for a in row['aliases']) or '-'} | "
+                       f"{params} | {row['title']}: ${latex}$ |")
     for kind, title in KIND_TITLES.items():
         out += ["", f"## {title}"]
         checks = all_checks(kind)

@@ -34,7 +34,7 @@ from neuroplug.types import Param
 from .framework import KINDS, Subject, signature_params
 
 __all__ = ["Formula", "register_formula", "formulas", "get_formula", "formula_names", "unknown_formulas",
-           "draw_config", "subject_configs", "formula_cases", "FormulaCase"]
+           "draw_config", "subject_configs", "formula_cases", "FormulaCase", "describe_param", "vocabulary"]
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,28 @@ def _unknown_message(kind: str, name: Any) -> str:
         hint += f" ({name!r} is a formula of {', '.join(other)}.)"
     return (f"implements names an unknown {kind} formula {name!r}.{hint} The {kind} formulas: "
             f"{', '.join(valid) if valid else '(none)'}")
+
+
+def describe_param(space: Param | None, default: Any) -> str:
+    """``"1.0, in (0, inf)"``: a parameter's default and range, for the docs."""
+    text = repr(default)
+    if space is None:
+        return text
+    if space.type == "choice":
+        return f"{text}, one of {', '.join(repr(c) for c in space.choices)}"
+    low = "-inf" if space.low is None else f"{space.low:g}"
+    high = "inf" if space.high is None else f"{space.high:g}"
+    left = "(" if space.low_open or space.low is None else "["
+    right = ")" if space.high_open or space.high is None else "]"
+    kind = "integer " if space.type == "integer" else ""
+    return f"{text}, {kind}in {left}{low}, {high}{right}"
+
+
+def vocabulary(kind: str) -> list[dict[str, Any]]:
+    """One row per formula of ``kind`` for the docs: name, aliases, title, latex and parameters."""
+    return [{"name": f.name, "aliases": list(f.aliases), "title": f.title, "latex": f.latex,
+             "params": {p: describe_param(f.space.get(p), d) for p, d in f.defaults.items()}}
+            for f in formulas(kind)]
 
 
 # ----------------------------------------------------------------------------- configs

@@ -2,6 +2,15 @@ r"""Property checks of activations (layer 3): the activation tags of :data:`~.ch
 
 How these checks use hypothesis, and the saturation tests of the "bounded" tags, are described in
 :mod:`.checks_properties`.
+
+A declared property holds for every config: each check runs hypothesis (and its explicit grid) on the
+component built with its own config, then the explicit, deterministic grid on the component built with
+each of its other configs (``subject.configs()``: ``example_configs`` and configs drawn from the
+``parameter_space``), so that, e.g., a slope parameter allowed to go negative cannot hide behind a
+default that is monotonic. A failure names the config. The saturation tests of ``bounded_output`` and
+``bounded_derivative`` run at the component's own config only: a scale parameter legitimately moves
+where a function saturates (softplus' derivative with ``beta = 0.05`` is still 6 % below its bound at
+``|z| = 50``), and the test's reference region is fixed.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from .framework import Subject, away_from_kinks, fail, spec_check
+from .framework import SpecFailure, Subject, away_from_kinks, fail, spec_check
 
 from .checks_properties import (
     _DTYPES, _declared,
@@ -21,6 +30,19 @@ from .checks_properties import (
 )
 
 # ---------------------------------------------------------------------------- activations
+
+def _other_configs(subject: Subject, body: Any) -> None:
+    """Run ``body(instance)`` for the subject built with each of its configs but its own; failures name it."""
+    from .checks_activation import _instances, _label
+
+    for config, act in _instances(subject)[1:]:
+        try:
+            body(act)
+        except SpecFailure as exc:
+            raise SpecFailure(f"[component built with {_label(config)}] {exc.message}", expected=exc.expected,
+                              found=exc.found, where=exc.where) from None
+
+
 def _elementwise(act: Any) -> bool:
     return bool(getattr(act, "elementwise", True))
 
@@ -78,10 +100,7 @@ def check_monotonic(subject: Subject) -> None:
     if not elementwise:  # a chain along each column: rows differing in one entry
         grid = np.concatenate([np.eye(3)[j] * GRID_WIDE[:, None] for j in range(3)])
 
-    @_hypothesis_settings(subject)
-    @given(rows=_increasing_rows(elementwise))
-    @example(rows=grid)
-    def monotonic(rows: np.ndarray) -> None:
+    def verify(act: Any, rows: np.ndarray) -> None:
         a = _phi(act, rows)
         drop = a[:-1] - a[1:]
         allowed = _NOISE * (1.0 + np.maximum(np.abs(a[:-1]), np.abs(a[1:])))
@@ -96,7 +115,14 @@ def check_monotonic(subject: Subject) -> None:
                      f" (output column {j})" if a.shape[1] > 1 else ""),
                  where=f"z1 = {_row(rows, i)}, z2 = {_row(rows, i + 1)}")
 
+    @_hypothesis_settings(subject)
+    @given(rows=_increasing_rows(elementwise))
+    @example(rows=grid)
+    def monotonic(rows: np.ndarray) -> None:
+        verify(act, rows)
+
     monotonic()
+    _other_configs(subject, lambda other: verify(other, grid))
 
 
 @spec_check("PROP-ODD", "activation", layer="property", title="declared odd: phi(-z) = -phi(z)",
@@ -112,10 +138,7 @@ def check_odd(subject: Subject) -> None:
     _declared(subject, "odd")
     act = subject.new()
 
-    @_hypothesis_settings(subject)
-    @given(z=_Z)
-    @example(z=_grid_rows(GRID_WIDE, _elementwise(act)))
-    def odd(z: np.ndarray) -> None:
+    def verify(act: Any, z: np.ndarray) -> None:
         a, b = _phi(act, z), _phi(act, -z)
         err = np.abs(a + b)
         excess = err - _NOISE * (1.0 + np.abs(a))
@@ -125,7 +148,16 @@ def check_odd(subject: Subject) -> None:
                  expected=f"phi(-z) = -phi(z) = {_fmt(-a[i, j])}", found=f"phi(-z) = {_fmt(b[i, j])}",
                  where=f"z = {_row(z, i)}" + (f" (output column {j})" if z.shape[1] > 1 else ""))
 
+    grid = _grid_rows(GRID_WIDE, _elementwise(act))
+
+    @_hypothesis_settings(subject)
+    @given(z=_Z)
+    @example(z=grid)
+    def odd(z: np.ndarray) -> None:
+        verify(act, z)
+
     odd()
+    _other_configs(subject, lambda other: verify(other, grid))
 
 
 #: Batches of +0.0 or -0.0: 16 cases in all (rows 1 or 3, columns 1 or 4, two dtypes, two signs).
@@ -163,6 +195,8 @@ def check_zero_at_zero(subject: Subject) -> None:
         _zero_at_zero(act, z, "zero_at_zero")
 
     zero_at_zero()
+    for zeros in (np.zeros((2, 3)), np.full((1, 4), -0.0, dtype=np.float32)):
+        _other_configs(subject, lambda other, zeros=zeros: _zero_at_zero(other, zeros, "zero_at_zero"))
 
 
 @spec_check("PROP-NONNEGATIVE-OUTPUT", "activation", layer="property", title="declared nonnegative_output",
@@ -175,10 +209,7 @@ def check_nonnegative_output(subject: Subject) -> None:
     _declared(subject, "nonnegative_output")
     act = subject.new()
 
-    @_hypothesis_settings(subject)
-    @given(z=_Z)
-    @example(z=_grid_rows(GRID_WIDE, _elementwise(act)))
-    def nonnegative(z: np.ndarray) -> None:
+    def verify(act: Any, z: np.ndarray) -> None:
         a = _phi(act, z)
         if np.any(a < 0):
             i, j = np.unravel_index(np.argmin(a), a.shape)
@@ -187,7 +218,16 @@ def check_nonnegative_output(subject: Subject) -> None:
                  expected="phi(z) >= 0", found=f"phi(z) = {_fmt(a[i, j])}",
                  where=f"z = {_row(z, i)}" + (f" (output column {j})" if z.shape[1] > 1 else ""))
 
+    grid = _grid_rows(GRID_WIDE, _elementwise(act))
+
+    @_hypothesis_settings(subject)
+    @given(z=_Z)
+    @example(z=grid)
+    def nonnegative(z: np.ndarray) -> None:
+        verify(act, z)
+
     nonnegative()
+    _other_configs(subject, lambda other: verify(other, grid))
 
 
 def _saturation(tag: str, quantity: str, reference: float, found: np.ndarray, z: np.ndarray) -> None:
@@ -257,23 +297,20 @@ def check_zero_centred(subject: Subject) -> None:
     _declared(subject, "zero_centred")
     act = subject.new()
     elementwise = _elementwise(act)
-    _zero_at_zero(act, np.zeros((1, 3)), "zero_centred")
     grid = _grid_rows(GRID_WIDE, elementwise)
-    a = _phi(act, grid)
-    if not (np.any(a < 0) and np.any(a > 0)):
-        sign = "negative" if np.all(a >= 0) else "positive"
-        fail(f"declares 'zero_centred' but phi is never {sign} on the grid |z| <= {INPUT_RADIUS:g}: "
-             f"its outputs are not centred on 0. {_remove('zero_centred')}",
-             expected="phi(z) < 0 for some z and phi(z) > 0 for others",
-             found=f"min phi = {_fmt(a.min())}, max phi = {_fmt(a.max())}",
-             where=f"z in [{_fmt(grid.min())}, {_fmt(grid.max())}]")
-    if not elementwise:
-        return
 
-    @_hypothesis_settings(subject)
-    @given(z=_Z)
-    @example(z=grid)
-    def sign_of_input(z: np.ndarray) -> None:
+    def verify_grid(act: Any) -> None:
+        _zero_at_zero(act, np.zeros((1, 3)), "zero_centred")
+        a = _phi(act, grid)
+        if not (np.any(a < 0) and np.any(a > 0)):
+            sign = "negative" if np.all(a >= 0) else "positive"
+            fail(f"declares 'zero_centred' but phi is never {sign} on the grid |z| <= {INPUT_RADIUS:g}: "
+                 f"its outputs are not centred on 0. {_remove('zero_centred')}",
+                 expected="phi(z) < 0 for some z and phi(z) > 0 for others",
+                 found=f"min phi = {_fmt(a.min())}, max phi = {_fmt(a.max())}",
+                 where=f"z in [{_fmt(grid.min())}, {_fmt(grid.max())}]")
+
+    def verify_sign(act: Any, z: np.ndarray) -> None:
         phi = _phi(act, z)
         wrong = np.sign(phi) * np.sign(z) < 0
         if wrong.any():
@@ -282,7 +319,22 @@ def check_zero_centred(subject: Subject) -> None:
                  expected="sign(phi(z)) in {0, sign(z)}", found=f"phi(z) = {_fmt(phi[i, j])}",
                  where=f"z = {_fmt(z[i, j])}")
 
-    sign_of_input()
+    verify_grid(act)
+    if elementwise:
+        @_hypothesis_settings(subject)
+        @given(z=_Z)
+        @example(z=grid)
+        def sign_of_input(z: np.ndarray) -> None:
+            verify_sign(act, z)
+
+        sign_of_input()
+
+    def other_config(other: Any) -> None:
+        verify_grid(other)
+        if elementwise:
+            verify_sign(other, grid)
+
+    _other_configs(subject, other_config)
 
 
 @spec_check("PROP-BOUNDED-DERIVATIVE", "activation", layer="property",

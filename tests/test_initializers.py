@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pytest
-
 from neuroplug.base import Initializer
 from neuroplug.errors import ConfigError, InputError, NonFiniteError
 from neuroplug.plugins import initializers as inits
@@ -66,6 +65,26 @@ def test_aliases():
     aliases = {reg.name: reg.aliases for reg in REGISTRATIONS}
     assert "glorot_uniform" in aliases["normalized_xavier"]
     assert aliases["xavier"] == ()  # the fan-in heuristic is not PyTorch's xavier_uniform_
+
+
+def test_spec_declarations_claim_the_own_formula_and_build_for_every_drawn_config():
+    """Each built-in claims its own formula; every config drawn from its parameter_space (and every
+    example config) builds, so the spec suite exercises the parameters instead of skipping configs."""
+    from neuroplug.spec.formulas import draw_config
+
+    rng = np.random.default_rng(0)
+    for reg in REGISTRATIONS:
+        assert reg.implements == (reg.name,)
+        assert set(reg.parameter_space) <= set(reg.parameters), reg.name
+        for example in reg.example_configs:
+            assert isinstance(reg.factory(**example), Initializer)
+        for _ in range(50 if reg.parameter_space else 0):
+            config = draw_config(reg.parameter_space, reg.parameters, rng)
+            init = reg.factory(**config)
+            assert np.isfinite(init(4, 3, np.random.default_rng(1), np.float32)).all(), (reg.name, config)
+    numeric = {"constant", "uniform", "normal", "truncated_normal", "variance_scaling", "he_uniform", "he_normal",
+               "orthogonal"}
+    assert {reg.name for reg in REGISTRATIONS if reg.parameter_space} == numeric
 
 
 # ------------------------------------------------------------------ shape and dtype

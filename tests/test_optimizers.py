@@ -6,6 +6,7 @@ textbook float64 reference written from the documented formulas.
 
 from __future__ import annotations
 
+import inspect
 import tracemalloc
 
 import numpy as np
@@ -109,6 +110,13 @@ def test_registrations_are_valid_and_names_unique():
         assert reg.problems() == []
         assert reg.summary and reg.formula
         assert isinstance(reg.factory(), Optimizer)
+        # the spec suite checks the claim against its reference, over drawn and example configs
+        assert tuple(reg.implements) == (reg.name,)
+        params = set(inspect.signature(reg.factory).parameters)
+        assert reg.parameter_space and set(reg.parameter_space) <= params
+        assert all(set(c) <= params for c in reg.example_configs) and reg.example_configs
+        for config in reg.example_configs:
+            reg.factory(**config)
 
 
 # ------------------------------------------------------------------ the updates

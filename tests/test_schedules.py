@@ -383,3 +383,26 @@ def test_a_callable_returning_no_rate_is_a_config_error(value):
     # hypothesis found: fn returning "x" raised ValueError from float(); None a TypeError
     with pytest.raises(ConfigError, match="returned"):
         sch.CallableSchedule(lambda step, base_lr: value)(0, 0.1)
+
+
+# ------------------------------------------------------------- spec declarations
+def test_registrations_declare_their_formula_and_parameter_ranges():
+    from neuroplug.types import Param
+
+    for reg in REGISTRATIONS:
+        assert reg.implements == (() if reg.name == "callable" else (reg.name,))
+        assert reg.parameter_space["unit"] == Param.choice("epoch", "batch")
+        params = set(reg.parameters)
+        assert set(reg.parameter_space) <= params, reg.name
+        base = dict(reg.spec_config or {})
+        for example in reg.example_configs:  # every declared example builds and gives finite rates
+            assert set(example) <= params
+            lr = reg.factory(**{**base, **example}).preview(60, 1.0)
+            assert np.isfinite(lr).all() and (lr >= 0).all()
+        for name, space in reg.parameter_space.items():  # the ends of each typical range build
+            assert space.problems() == []
+            if space.type != "choice" and space.typical is not None:
+                for value in space.typical:
+                    value = int(value) if space.type == "integer" else float(value)
+                    if space.contains(value) and not (reg.name == "one_cycle" and name == "total_steps"):
+                        reg.factory(**{**base, name: value})

@@ -25,12 +25,12 @@ def test_the_modules_define_the_expected_checks():
     assert set(_kind_ids("activation")) == {
         "ACT-INTERFACE", "ACT-SHAPE-DTYPE", "ACT-BATCH", "ACT-NO-MUTATION", "ACT-DETERMINISTIC",
         "ACT-FINITE-LARGE", "ACT-CONFIG-ROUNDTRIP", "ACT-DERIV", "ACT-FLOAT32", "ACT-TANH", "ACT-SIGMOID",
-        "ACT-RELU", "NEURON-DENSE", "CHAIN-RULE-ACT"}
+        "ACT-RELU", "ACT-FORMULA", "NEURON-DENSE", "CHAIN-RULE-ACT"}
     assert set(_kind_ids("loss")) == {
         "LOSS-INTERFACE", "LOSS-SHAPE-DTYPE", "LOSS-NO-MUTATION", "LOSS-DETERMINISTIC", "LOSS-FINITE-LARGE",
         "LOSS-CONFIG-ROUNDTRIP", "LOSS-GRAD", "LOSS-FUSED", "LOSS-REDUCTION", "LOSS-MSE-VALUE",
         "LOSS-MSE-NONNEG-ZERO", "LOSS-SMOOTHL1-QUADRATIC", "LOSS-SMOOTHL1-LINEAR", "LOSS-SMOOTHL1-C1",
-        "LOSS-SMOOTHL1-BOUNDED-GRAD", "LOSS-CE-VALUE", "LOSS-CE-CONFIDENCE", "CHAIN-RULE-LOSS"}
+        "LOSS-SMOOTHL1-BOUNDED-GRAD", "LOSS-CE-VALUE", "LOSS-CE-CONFIDENCE", "CHAIN-RULE-LOSS", "LOSS-FORMULA"}
     for c in all_checks():
         if c.id in OUR_IDS:
             assert c.notes and c.tolerance and c.false_failure and len(c.doc) > 100, c.id

@@ -45,11 +45,12 @@ def test_the_checks_cover_the_expected_ids_and_notes():
     assert set(ids) >= {
         "INIT-INTERFACE", "INIT-SHAPE-DTYPE", "INIT-FINITE", "INIT-NO-GLOBAL-RNG", "INIT-SEED-REPRODUCIBLE",
         "INIT-SEED-SENSITIVE", "INIT-CONFIG-ROUNDTRIP", "INIT-XAVIER-BOUND", "INIT-XAVIER-UNIFORM",
-        "INIT-NXAVIER-BOUND", "INIT-NXAVIER-UNIFORM",
+        "INIT-NXAVIER-BOUND", "INIT-NXAVIER-UNIFORM", "INIT-FORMULA",
         "SCHED-INTERFACE", "SCHED-FINITE", "SCHED-STATELESS", "SCHED-PREVIEW", "SCHED-UNIT",
-        "SCHED-CONFIG-ROUNDTRIP", "SCHED-DECAY-START", "SCHED-DECAY-MONOTONE",
+        "SCHED-CONFIG-ROUNDTRIP", "SCHED-DECAY-START", "SCHED-DECAY-MONOTONE", "SCHED-FORMULA",
         "OPT-INTERFACE", "OPT-INPLACE", "OPT-NO-GRAD-MUTATION", "OPT-DETERMINISTIC", "OPT-STATE-ROUNDTRIP",
-        "OPT-CONFIG-ROUNDTRIP", "OPT-DESCENT", "OPT-ZERO-LR", "LR-SGD-EXACT", "LR-LARGER-MORE", "LR-FIT-STEP"}
+        "OPT-CONFIG-ROUNDTRIP", "OPT-DESCENT", "OPT-ZERO-LR", "LR-SGD-EXACT", "LR-LARGER-MORE", "LR-FIT-STEP",
+        "OPT-FORMULA"}
     notes = {n for c in ids.values() for n in c.notes}
     assert notes >= {"random_init", "xavier", "normalized_xavier", "learning_rate", "lr_decay", "lr_schedules",
                      "loss_minimization"}
@@ -57,7 +58,8 @@ def test_the_checks_cover_the_expected_ids_and_notes():
     assert set(ids["SCHED-DECAY-MONOTONE"].notes) == set(ids["SCHED-DECAY-START"].notes) == {"lr_decay"}
     for c in ids.values():
         assert c.kind in KINDS and len(c.doc) > 40 and c.title and c.false_failure, c.id
-    for check_id in ("INIT-XAVIER-BOUND", "INIT-NXAVIER-BOUND", "INIT-XAVIER-UNIFORM", "INIT-NXAVIER-UNIFORM"):
+    for check_id in ("INIT-XAVIER-BOUND", "INIT-NXAVIER-BOUND", "INIT-XAVIER-UNIFORM", "INIT-NXAVIER-UNIFORM",
+                     "INIT-FORMULA"):
         assert ids[check_id].layer == "formula" and "e-" in ids[check_id].false_failure, check_id
 
 
@@ -106,7 +108,8 @@ def test_every_builtin_passes_every_check_of_its_kind(builtin_report):
             ("neuroplug:polynomial_decay", "SCHED-DECAY-START"),
             ("neuroplug:reduce_on_plateau", "SCHED-STATELESS"), ("neuroplug:linear_warmup", "SCHED-CONFIG-ROUNDTRIP"),
             ("neuroplug:sgd", "LR-SGD-EXACT"), ("neuroplug:sgd", "LR-FIT-STEP"), ("neuroplug:adamw", "OPT-ZERO-LR"),
-            ("neuroplug:adam", "OPT-STATE-ROUNDTRIP"), ("neuroplug:rmsprop", "LR-LARGER-MORE")]:
+            ("neuroplug:adam", "OPT-STATE-ROUNDTRIP"), ("neuroplug:rmsprop", "LR-LARGER-MORE"),
+            *((f"neuroplug:{name}", "OPT-FORMULA") for name in ("sgd", "adam", "adamw", "rmsprop", "adagrad"))]:
         assert (component, check_id) in passed, (component, check_id)
 
 

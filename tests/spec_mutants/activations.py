@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuroplug.base import Activation
-from neuroplug.plugins.activations import LeakyReLU, Softmax
+from neuroplug.plugins.activations import ELU, GELU, LeakyReLU, LogSoftmax, Softmax, Softplus
 
 from . import Mutant
 
@@ -206,16 +206,94 @@ class LeakyForgetsSlope(Activation):
         return np.where(z > 0, 1.0, self.slope).astype(z.dtype)
 
 
+# ---------------------------------------------------------------- formula faults (ACT-FORMULA, issue 10)
+class LeakyDerivativeHardcoded(LeakyReLU):
+    """leaky relu whose derivative hard-codes the default slope 0.01: invisible at the default alpha."""
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, 0.01).astype(z.dtype)
+
+
+class LeakyMaxForm(LeakyReLU):
+    """leaky relu as max(z, alpha z): right for alpha <= 1 only (alpha = 2.5 gives alpha z for z > 0)."""
+
+    kinks = (0.0,)
+
+    def forward(self, z, out=None):
+        return np.maximum(z, self.alpha * z, out=out)
+
+    def derivative(self, z, a):
+        return np.where(z >= self.alpha * z, 1.0, self.alpha).astype(z.dtype)
+
+
+class SeluTruncated(Activation):
+    """SELU with the constants typed in as lambda = 1.0507, alpha = 1.6733 (3e-5 relative off)."""
+
+    kinks = (0.0,)
+    scale, alpha = 1.0507, 1.6733
+
+    def forward(self, z, out=None):
+        neg = self.scale * self.alpha * np.expm1(np.minimum(z, 0.0))
+        return np.where(z > 0, self.scale * z, neg).astype(z.dtype)
+
+    def derivative(self, z, a):
+        return np.where(z > 0, self.scale, a + self.scale * self.alpha).astype(z.dtype)
+
+
+class GeluTanhConstantTypo(GELU):
+    """GELU whose tanh approximation uses 0.0447 instead of 0.044715."""
+
+    _C = 0.0447
+
+
+class SoftplusDerivativeIgnoresBeta(Softplus):
+    """softplus whose derivative is sigmoid(z), not sigmoid(beta z): invisible at the default beta = 1."""
+
+    def derivative(self, z, a):
+        return _stable_sigmoid(z)
+
+
+class EluDerivativeIgnoresAlpha(ELU):
+    """ELU whose derivative is e^z below 0 (alpha forgotten): invisible at the default alpha = 1."""
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0))).astype(z.dtype)
+
+
+class SoftmaxBackwardNoDot(Softmax):
+    """softmax whose backward forgets the -sum_k g_k a_k term: a * g (the diagonal of the Jacobian only)."""
+
+    def backward(self, z, a, grad, out=None):
+        return np.multiply(a, grad, out=out)
+
+
+class LogSoftmaxBackwardUsesA(LogSoftmax):
+    """log-softmax whose backward multiplies by a = log p instead of p = exp(a)."""
+
+    def backward(self, z, a, grad, out=None):
+        return np.subtract(grad, a * grad.sum(axis=-1, keepdims=True), out=out)
+
+
+class SigmoidFloat32Inside(Activation):
+    """sigmoid evaluated in float32 whatever the input dtype "for speed" (1e-8 off in float64)."""
+
+    def forward(self, z, out=None):
+        return _stable_sigmoid(z.astype(np.float32)).astype(z.dtype)
+
+    def derivative(self, z, a):
+        return a * (1.0 - a)
+
+
 MUTANTS = [
-    Mutant(name="scaled_tanh", component=ScaledTanh(), kills={"ACT-TANH"}, implements=("tanh",),
-           fix_hint="without scaling", notes="1.7159 tanh(2z/3) is a fine activation, but not tanh"),
-    Mutant(name="sigmoid_overflows", component=NaiveSigmoid(), kills={"ACT-FINITE-LARGE", "ACT-SIGMOID"},
+    Mutant(name="scaled_tanh", component=ScaledTanh(), kills={"ACT-TANH", "ACT-FORMULA"}, implements=("tanh",),
+           fix_hint="must compute tanh", notes="1.7159 tanh(2z/3) is a fine activation, but not tanh"),
+    Mutant(name="sigmoid_overflows", component=NaiveSigmoid(), kills={"ACT-FINITE-LARGE", "ACT-SIGMOID", "ACT-FORMULA"},
            implements=("sigmoid",), fix_hint="numerically stable",
            notes="exp(-z) overflows at z = -1e4; the formula check's grid reaches it too"),
-    Mutant(name="sigmoid_missing_half", component=TanhSigmoid(), kills={"ACT-SIGMOID"}, implements=("sigmoid",),
-           fix_hint="1 / (1 + exp(-z))"),
-    Mutant(name="leaky_claims_relu", component=LeakyClaimingRelu(), kills={"ACT-RELU"}, implements=("relu",),
-           fix_hint="no leak"),
+    Mutant(name="sigmoid_missing_half", component=TanhSigmoid(), kills={"ACT-SIGMOID", "ACT-FORMULA"},
+           implements=("sigmoid",), fix_hint="must compute sigmoid"),
+    Mutant(name="leaky_claims_relu", component=LeakyClaimingRelu(), kills={"ACT-RELU", "ACT-FORMULA"},
+           implements=("relu",), fix_hint="must compute relu"),
     Mutant(name="tanh_clamps_input_in_place", component=ClampingTanh(), kills={"ACT-NO-MUTATION"},
            fix_hint="in place"),
     Mutant(name="tanh_random_dispatch", component=RandomDispatchTanh(), kills={"ACT-DETERMINISTIC"},
@@ -242,4 +320,29 @@ MUTANTS = [
            fix_hint="numerically stable"),
     Mutant(name="leaky_relu_config_lost", component=LeakyForgetsSlope(alpha=0.3), kills={"ACT-CONFIG-ROUNDTRIP"},
            fix_hint="attribute of the same name", notes="get_config() reports the class default alpha = 0.01"),
+    Mutant(name="leaky_relu_derivative_hardcoded", component=LeakyDerivativeHardcoded(), kills={"ACT-FORMULA"},
+           implements=("leaky_relu",), fix_hint="fix derivative() or backward()",
+           notes="right at the default alpha = 0.01: caught with the formula's examples and drawn alphas"),
+    Mutant(name="leaky_relu_max_form", component=LeakyMaxForm(), kills={"ACT-FORMULA"},
+           implements=("leaky_relu",), fix_hint="forward() must compute leaky_relu",
+           notes="max(z, alpha z) is leaky relu only for alpha <= 1; the formula's range includes alpha > 1"),
+    Mutant(name="selu_truncated_constants", component=SeluTruncated(), kills={"ACT-FORMULA"}, implements=("selu",),
+           fix_hint="forward() must compute selu", notes="3e-5 relative error: far above 16 eps"),
+    Mutant(name="gelu_tanh_constant_typo", component=GeluTanhConstantTypo("tanh"), kills={"ACT-FORMULA"},
+           implements=("gelu",), fix_hint="forward() must compute gelu", notes="0.0447 for 0.044715"),
+    Mutant(name="softplus_derivative_ignores_beta", component=SoftplusDerivativeIgnoresBeta(),
+           kills={"ACT-FORMULA"}, implements=("softplus",), fix_hint="fix derivative() or backward()",
+           notes="right at the default beta = 1: caught with drawn betas"),
+    Mutant(name="elu_derivative_ignores_alpha", component=EluDerivativeIgnoresAlpha(), kills={"ACT-FORMULA"},
+           implements=("elu",), fix_hint="fix derivative() or backward()",
+           notes="right at the default alpha = 1: caught with the formula's examples and drawn alphas"),
+    Mutant(name="softmax_backward_without_dot", component=SoftmaxBackwardNoDot(),
+           kills={"ACT-FORMULA", "ACT-DERIV", "CHAIN-RULE-ACT"}, implements=("softmax",),
+           fix_hint="backward()", notes="only the diagonal of the Jacobian diag(p) - p p^T"),
+    Mutant(name="log_softmax_backward_uses_a", component=LogSoftmaxBackwardUsesA(),
+           kills={"ACT-FORMULA", "ACT-DERIV", "CHAIN-RULE-ACT"}, implements=("log_softmax",),
+           fix_hint="backward()", notes="log p where p = exp(a) belongs"),
+    Mutant(name="sigmoid_float32_inside", component=SigmoidFloat32Inside(), kills={"ACT-SIGMOID", "ACT-FORMULA"},
+           implements=("sigmoid",), exact=False, fix_hint="forward() must compute sigmoid",
+           notes="float64 inputs get float32 accuracy (1e-8): also fails the derivative checks"),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuroplug.base import Loss
-from neuroplug.plugins.losses import MAE, BinaryCrossEntropy, CrossEntropy
+from neuroplug.plugins.losses import MAE, MSE, BinaryCrossEntropy, CrossEntropy
 
 from . import Mutant
 
@@ -61,6 +61,8 @@ class _SmoothL1Like(_Elementwise):
     """Piecewise loss around the threshold ``beta``; subclasses give inside/outside values and slopes."""
 
     def __init__(self, beta: float = 1.0):
+        if not beta > 0:
+            raise ValueError(f"beta must be > 0, got {beta!r}")  # a legitimate restriction: beta = 0 is not built
         self.beta = float(beta)
 
     def _values(self, d):
@@ -260,26 +262,92 @@ class HuberForgetsDelta(_Elementwise):
         return np.clip(d, -self.threshold, self.threshold)
 
 
+class SmoothL1LinearIgnoresBeta(_SmoothL1Like):
+    """smooth L1 whose linear part is |d| - 1/2 whatever beta: right at the default beta = 1 only."""
+
+    def _out(self, ad):
+        return ad - 0.5
+
+
+class HuberGradientIgnoresDelta(_Elementwise):
+    """Huber loss whose gradient clips at +-1 instead of +-delta: right at the default delta = 1 only."""
+
+    def __init__(self, delta: float = 1.0):
+        if not delta > 0:
+            raise ValueError(f"delta must be > 0, got {delta!r}")
+        self.delta = float(delta)
+
+    def _values(self, d):
+        ad = np.abs(d)
+        k = self.delta
+        return np.where(ad <= k, 0.5 * d * d, k * (ad - 0.5 * k))
+
+    def _slope(self, d):
+        return np.clip(d, -1.0, 1.0)
+
+
+class CEGradientIgnoresSmoothing(CrossEntropy):
+    """cross-entropy whose gradient() forgets label_smoothing (forward and fused gradient use it)."""
+
+    def _gradient(self, y_pred, y_true):
+        smoothing = self.label_smoothing
+        self.label_smoothing = 0.0
+        try:
+            return super()._gradient(y_pred, y_true)
+        finally:
+            self.label_smoothing = smoothing
+
+
+class BCEFusedIgnoresPosWeight(BinaryCrossEntropy):
+    """binary cross-entropy whose fused gradient (sigmoid + BCE) forgets pos_weight: (a - y)/n."""
+
+    def _fused_gradient(self, a, y_true):
+        y = np.asarray(y_true, dtype=a.dtype)
+        g = a - y
+        g *= self._scale(g.size)
+        return g
+
+
+class MSEGradientAlwaysMean(MSE):
+    """mean squared error whose gradient divides by n whatever the reduction ("sum" and "none" too)."""
+
+    def _gradient(self, y_pred, y_true):
+        d = self._diff(y_pred, y_true)
+        return d * (2.0 / d.size)
+
+
+class CEUnweightedMean(CrossEntropy):
+    """cross-entropy with class weights whose "mean" divides by the number of samples, not by sum_i w_{y_i}."""
+
+    def _targets(self, y_pred, y_true):
+        t, y, count = super()._targets(y_pred, y_true)
+        y = np.asarray(y)
+        if y.ndim == 1:
+            keep = np.ones(y.shape, bool) if self.ignore_index is None else y != self.ignore_index
+            count = float(keep.sum())
+        return t, y, count
+
+
 MUTANTS = [
-    Mutant(name="mse_sums", component=SummedMSE(), kills={"LOSS-MSE-VALUE"}, implements=("mse",),
-           fix_hint="not their sum"),
-    Mutant(name="mse_signed_mean", component=SignedMeanError(), kills={"LOSS-MSE-VALUE", "LOSS-MSE-NONNEG-ZERO"},
+    Mutant(name="mse_sums", component=SummedMSE(), kills={"LOSS-FORMULA", "LOSS-MSE-VALUE"}, implements=("mse",),
+           fix_hint="sum"),
+    Mutant(name="mse_signed_mean", component=SignedMeanError(), kills={"LOSS-FORMULA", "LOSS-MSE-VALUE", "LOSS-MSE-NONNEG-ZERO"},
            implements=("mse",), fix_hint="mean of squares", notes="negative deviations cancel: L < 0 happens"),
     Mutant(name="smooth_l1_without_half", component=SmoothL1WithoutHalf(),
-           kills={"LOSS-SMOOTHL1-QUADRATIC", "LOSS-SMOOTHL1-C1", "LOSS-SMOOTHL1-BOUNDED-GRAD"},
+           kills={"LOSS-FORMULA", "LOSS-SMOOTHL1-QUADRATIC", "LOSS-SMOOTHL1-C1", "LOSS-SMOOTHL1-BOUNDED-GRAD"},
            implements=("smooth_l1",), fix_hint="threshold beta",
            notes="d^2/beta inside: value and slope jump at beta, and the slope reaches 2"),
-    Mutant(name="smooth_l1_wrong_offset", component=SmoothL1WrongOffset(), kills={"LOSS-SMOOTHL1-C1"},
+    Mutant(name="smooth_l1_wrong_offset", component=SmoothL1WrongOffset(), kills={"LOSS-FORMULA", "LOSS-SMOOTHL1-C1"},
            implements=("smooth_l1",), fix_hint="threshold beta", notes="|d| - 0.4 outside: a value jump of 0.1"),
-    Mutant(name="smooth_l1_log_tail", component=SmoothL1LogTail(), kills={"LOSS-SMOOTHL1-LINEAR"},
+    Mutant(name="smooth_l1_log_tail", component=SmoothL1LogTail(), kills={"LOSS-FORMULA", "LOSS-SMOOTHL1-LINEAR"},
            implements=("smooth_l1",), fix_hint="threshold beta", notes="C1 with bounded gradient, but not L1 outside"),
     Mutant(name="smooth_l1_pure_quadratic", component=HalfSquaredError(),
-           kills={"LOSS-SMOOTHL1-LINEAR", "LOSS-SMOOTHL1-BOUNDED-GRAD"}, implements=("smooth_l1",),
+           kills={"LOSS-FORMULA", "LOSS-SMOOTHL1-LINEAR", "LOSS-SMOOTHL1-BOUNDED-GRAD"}, implements=("smooth_l1",),
            fix_hint="threshold beta", notes="the exploding gradient smooth L1 exists to prevent"),
-    Mutant(name="cross_entropy_sums", component=SummedCrossEntropy(), kills={"LOSS-CE-VALUE"},
+    Mutant(name="cross_entropy_sums", component=SummedCrossEntropy(), kills={"LOSS-FORMULA", "LOSS-CE-VALUE"},
            implements=("cross_entropy",), fix_hint="averaged over the samples"),
     Mutant(name="cross_entropy_clipped", component=ClippedCrossEntropy(),
-           kills={"LOSS-CE-VALUE", "LOSS-CE-CONFIDENCE"}, implements=("cross_entropy",), fix_hint="clip",
+           kills={"LOSS-FORMULA", "LOSS-CE-VALUE", "LOSS-CE-CONFIDENCE"}, implements=("cross_entropy",), fix_hint="clip",
            notes="log(max(p, 0.5)): the loss stops growing once p_true < 0.5"),
     Mutant(name="mse_half_gradient", component=HalfGradientMSE(), kills={"LOSS-GRAD", "CHAIN-RULE-LOSS"},
            fix_hint="1/n"),
@@ -298,4 +366,22 @@ MUTANTS = [
            fix_hint="numerically stable"),
     Mutant(name="huber_config_lost", component=HuberForgetsDelta(delta=2.0), kills={"LOSS-CONFIG-ROUNDTRIP"},
            fix_hint="attribute of the same name", notes="get_config() reports the class default delta = 1.0"),
+    Mutant(name="smooth_l1_linear_ignores_beta", component=SmoothL1LinearIgnoresBeta(),
+           kills={"LOSS-FORMULA", "LOSS-SMOOTHL1-C1"}, implements=("smooth_l1",), fix_hint="threshold beta",
+           notes="|d| - 1/2 above beta: invisible at beta = 1, caught with the drawn and example betas"),
+    Mutant(name="huber_gradient_ignores_delta", component=HuberGradientIgnoresDelta(),
+           kills={"LOSS-FORMULA", "LOSS-GRAD"}, implements=("huber",), fix_hint="gradient()",
+           notes="clip(d, -1, 1): invisible at delta = 1"),
+    Mutant(name="cross_entropy_gradient_ignores_smoothing", component=CEGradientIgnoresSmoothing(),
+           kills={"LOSS-FORMULA", "LOSS-GRAD", "LOSS-FUSED"}, implements=("cross_entropy",), fix_hint="gradient()",
+           notes="invisible at label_smoothing = 0, the default"),
+    Mutant(name="bce_fused_ignores_pos_weight", component=BCEFusedIgnoresPosWeight(),
+           kills={"LOSS-FORMULA", "LOSS-FUSED"}, implements=("binary_cross_entropy",), fix_hint="fused_gradient()",
+           notes="invisible without pos_weight, the default"),
+    Mutant(name="mse_gradient_ignores_reduction", component=MSEGradientAlwaysMean(),
+           kills={"LOSS-FORMULA", "LOSS-GRAD", "LOSS-REDUCTION"}, implements=("mse",), fix_hint="reduction",
+           notes="invisible with the default reduction 'mean'; a drawn config with 'sum' or 'none' shows it"),
+    Mutant(name="cross_entropy_weighted_mean_by_count", component=CEUnweightedMean(),
+           kills={"LOSS-FORMULA"}, implements=("cross_entropy",), fix_hint="averaged over the samples",
+           notes="PyTorch's weighted mean divides by sum_i w_{y_i}; invisible without class weights"),
 ]

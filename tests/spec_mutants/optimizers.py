@@ -154,15 +154,208 @@ class ListState(_Plain):
         pass
 
 
+# ----------------------------------------------------------------- formula faults (OPT-FORMULA)
+class _Stateful(Optimizer):
+    """A textbook optimizer written per parameter in float64 state; subclasses define ``_update``."""
+
+    def setup(self, params):
+        self.t = 0
+        self.state = [{} for _ in params]
+
+    def step(self, params, grads, lr):
+        if getattr(self, "state", None) is None:
+            self.setup(params)
+        self.t += 1
+        for p, g, st in zip(params, grads, self.state):
+            delta = self._update(p.astype(np.float64), g.astype(np.float64), lr, st)
+            p -= delta.astype(p.dtype)
+
+    def get_state(self):
+        return {"t": self.t, "state": [{k: v.copy() for k, v in st.items()} for st in self.state]}
+
+    def set_state(self, state):
+        self.t = state["t"]
+        self.state = [{k: v.copy() for k, v in st.items()} for st in state["state"]]
+
+
+class _Adam(_Stateful):
+    """Adam (bias-corrected), with hooks for the single faults below."""
+
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        self.beta1, self.beta2, self.eps, self.weight_decay = beta1, beta2, eps, weight_decay
+
+    def _grad(self, p, g):
+        return g + self.weight_decay * p
+
+    def _decay(self, p, lr):
+        return 0.0
+
+    def _denominator(self, v_hat):
+        return np.sqrt(v_hat) + self.eps
+
+    def _corrections(self):
+        return 1 - self.beta1**self.t, 1 - self.beta2**self.t
+
+    def _update(self, p, g, lr, st):
+        g = self._grad(p, g)
+        m = st["m"] = self.beta1 * st.get("m", 0.0) + (1 - self.beta1) * g
+        v = st["v"] = self._beta2() * st.get("v", 0.0) + (1 - self._beta2()) * g * g
+        c1, c2 = self._corrections()
+        return self._decay(p, lr) + lr * (m / c1) / self._denominator(v / c2)
+
+    def _beta2(self):
+        return self.beta2
+
+
+class AdamNoBiasCorrection(_Adam):
+    """Adam without the bias corrections 1 - beta^t (m and v used as they are)."""
+
+    def _corrections(self):
+        return 1.0, 1.0
+
+
+class AdamCorrectsMOnly(_Adam):
+    """Adam that bias-corrects m but not v."""
+
+    def _corrections(self):
+        return 1 - self.beta1**self.t, 1.0
+
+
+class AdamEpsInsideSqrt(_Adam):
+    """Adam with eps inside the square root: sqrt(v_hat + eps)."""
+
+    def _denominator(self, v_hat):
+        return np.sqrt(v_hat + self.eps)
+
+
+class AdamIgnoresBeta2(_Adam):
+    """Adam that keeps beta2 in its config but always uses 0.999: right for the default only."""
+
+    def _beta2(self):
+        return 0.999
+
+
+class AdamWCoupled(_Adam):
+    """"adamw" whose weight decay is added to the gradient (L2), not decoupled."""
+
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(beta1, beta2, eps, weight_decay)
+
+
+class AdamWDecaysAfterStep(_Adam):
+    """"adamw" that decays the weights after the Adam step instead of before: (theta - lr u)(1 - lr wd)."""
+
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(beta1, beta2, eps, weight_decay)
+
+    def _grad(self, p, g):
+        return g
+
+    def _update(self, p, g, lr, st):
+        step = super()._update(p, g, lr, st)
+        return step + self.weight_decay * lr * (p - step)
+
+
+class _SGD(_Stateful):
+    """PyTorch's SGD (momentum buffer starting as g, Nesterov, L2), with hooks for single faults."""
+
+    def __init__(self, momentum=0.0, nesterov=False, weight_decay=0.0):
+        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+
+    def _grad(self, p, g):
+        return g + self.weight_decay * p
+
+    def _buffer(self, buf, g):
+        return self.momentum * buf + g
+
+    def _direction(self, g, buf):
+        return g + self.momentum * buf if self.nesterov else buf
+
+    def _update(self, p, g, lr, st):
+        g = self._grad(p, g)
+        if not self.momentum:
+            return lr * g
+        buf = st["buf"] = self._buffer(st["buf"], g) if "buf" in st else g
+        return lr * self._direction(g, buf)
+
+
+class NesterovIsMomentum(_SGD):
+    """Accepts nesterov=True but takes the plain momentum step (b instead of g + mu b)."""
+
+    def _direction(self, g, buf):
+        return buf
+
+
+class SGDIgnoresWeightDecay(_SGD):
+    """Accepts weight_decay and reports it in its config, but never applies it."""
+
+    def _grad(self, p, g):
+        return g
+
+
+class MomentumWithDampening(_SGD):
+    """"momentum" that damps the gradient: b = mu b + (1 - mu) g (an exponential average)."""
+
+    def __init__(self, momentum=0.9):
+        super().__init__(momentum=momentum)
+
+    def _buffer(self, buf, g):
+        return self.momentum * buf + (1 - self.momentum) * g
+
+
+class FirstRateForever(_SGD):
+    """sgd that keeps the learning rate of its first step (e.g. cached in setup)."""
+
+    def _update(self, p, g, lr, st):
+        self.__dict__.setdefault("first_lr", lr)
+        return super()._update(p, g, self.first_lr, st)
+
+    def setup(self, params):
+        super().setup(params)
+        self.__dict__.pop("first_lr", None)
+
+
+class RMSpropSwapsRho(_Stateful):
+    """RMSprop with rho and 1 - rho swapped: v = (1 - rho) v + rho g^2."""
+
+    def __init__(self, rho=0.99, eps=1e-8):
+        self.rho, self.eps = rho, eps
+
+    def _update(self, p, g, lr, st):
+        v = st["v"] = (1 - self.rho) * st.get("v", 0.0) + self.rho * g * g
+        return lr * g / (np.sqrt(v) + self.eps)
+
+
+class AdagradSumsG(_Stateful):
+    """Adagrad accumulating |g| instead of g^2."""
+
+    def __init__(self, eps=1e-10):
+        self.eps = eps
+
+    def _update(self, p, g, lr, st):
+        total = st["G"] = st.get("G", 0.0) + np.abs(g)
+        return lr * g / (np.sqrt(total) + self.eps)
+
+
+class AdagradSumsSignedG(AdagradSumsG):
+    """Adagrad accumulating the signed g instead of g^2 (the sum goes negative: sqrt of a negative number)."""
+
+    def _update(self, p, g, lr, st):
+        total = st["G"] = st.get("G", 0.0) + g
+        return lr * g / (np.sqrt(total) + self.eps)
+
+
 FIT = "LR-FIT-STEP"
+FORMULA = "OPT-FORMULA"
 
 MUTANTS = [
-    Mutant("sgd_lr_twice", SGDTwice(), {"LR-SGD-EXACT", FIT}, implements=("sgd",), fix_hint="-lr * ",
+    Mutant("sgd_lr_twice", SGDTwice(), {"LR-SGD-EXACT", FIT, FORMULA}, implements=("sgd",), fix_hint="fix step()",
            notes="a wrong sgd step is also wrong inside fit"),
-    Mutant("sgd_half_lr", SGDHalf(), {"LR-SGD-EXACT", FIT}, implements=("sgd",), fix_hint="-lr * "),
-    Mutant("sgd_first_layer_only", SGDFirstLayerOnly(), {FIT}, implements=("sgd",),
-           fix_hint="update all parameters passed to step()",
-           notes="correct on the 2-array checks; only the 2-layer network shows the missing update"),
+    Mutant("sgd_half_lr", SGDHalf(), {"LR-SGD-EXACT", FIT, FORMULA}, implements=("sgd",), fix_hint="fix step()"),
+    Mutant("sgd_first_layer_only", SGDFirstLayerOnly(), {FIT, FORMULA}, implements=("sgd",),
+           fix_hint="fix step()",
+           notes="correct on the 2-array checks; the 2-layer network and OPT-FORMULA's 3 arrays show the "
+                 "missing update"),
     Mutant("rebinds", Rebinds(), {"OPT-INPLACE"}, fix_hint="not rebind"),
     Mutant("mutates_grads", MutatesGrads(), {"OPT-NO-GRAD-MUTATION"}, fix_hint="instead of g *="),
     Mutant("live_state", LiveState(), {"OPT-STATE-ROUNDTRIP"}, fix_hint="complete snapshot"),
@@ -175,4 +368,35 @@ MUTANTS = [
     Mutant("opt_config_forgets_scale", ForgetfulConfig(scale=0.3), {"OPT-CONFIG-ROUNDTRIP"},
            fix_hint="get_config() must return every constructor parameter"),
     Mutant("state_is_a_list", ListState(), {"OPT-INTERFACE"}, fix_hint="dict with string keys"),
+    # formula faults: each passes every contract check and fails OPT-FORMULA
+    Mutant("adam_no_bias_correction", AdamNoBiasCorrection(), {FORMULA}, implements=("adam",),
+           fix_hint="The very first step is already off", notes="passed everything before OPT-FORMULA"),
+    Mutant("adam_bias_correction_m_only", AdamCorrectsMOnly(), {FORMULA}, implements=("adam",),
+           fix_hint="formula 'adam'"),
+    Mutant("adam_eps_inside_sqrt", AdamEpsInsideSqrt(), {FORMULA}, implements=("adam",),
+           fix_hint="formula 'adam'", notes="caught at the default eps by the array with small gradients"),
+    Mutant("adam_ignores_drawn_beta2", AdamIgnoresBeta2(), {FORMULA}, implements=("adam",),
+           fix_hint="beta2=", notes="right for its own config: caught by the formula's other configs (its "
+                                    "examples and the configs drawn from its parameter ranges)"),
+    Mutant("adamw_coupled_decay", AdamWCoupled(), {FORMULA}, implements=("adamw",), fix_hint="formula 'adamw'"),
+    Mutant("adamw_decays_after_step", AdamWDecaysAfterStep(), {FORMULA}, implements=("adamw",),
+           fix_hint="formula 'adamw'", notes="off by lr^2 wd u per step"),
+    Mutant("nesterov_is_plain_momentum", NesterovIsMomentum(), {FORMULA}, implements=("sgd",),
+           fix_hint="nesterov=True", notes="caught by the formula's example config with nesterov=True"),
+    Mutant("nesterov_claim_plain_momentum", NesterovIsMomentum(momentum=0.9, nesterov=True), {FORMULA},
+           implements=("nesterov",), fix_hint="formula 'nesterov'"),
+    Mutant("sgd_ignores_weight_decay", SGDIgnoresWeightDecay(), {FORMULA}, implements=("sgd",),
+           fix_hint="weight_decay="),
+    Mutant("momentum_with_dampening", MomentumWithDampening(), {FORMULA}, implements=("momentum",),
+           fix_hint="formula 'momentum'"),
+    Mutant("sgd_first_lr_forever", FirstRateForever(), {FORMULA, "LR-SGD-EXACT", "LR-LARGER-MORE"},
+           implements=("sgd",), fix_hint="lr", notes="the learning rate changes at every step of OPT-FORMULA and "
+                                                     "LR-SGD-EXACT; LR-LARGER-MORE's second step doubles it"),
+    Mutant("rmsprop_rho_swapped", RMSpropSwapsRho(), {FORMULA}, implements=("rmsprop",),
+           fix_hint="formula 'rmsprop'"),
+    Mutant("adagrad_accumulates_abs_g", AdagradSumsG(), {FORMULA}, implements=("adagrad",),
+           fix_hint="formula 'adagrad'", notes="G += |g|: finite, but not the formula"),
+    Mutant("adagrad_accumulates_g", AdagradSumsSignedG(), {FORMULA}, implements=("adagrad",), exact=False,
+           fix_hint="non-finite value", notes="G += g goes negative: NaN steps (and a RuntimeWarning in the "
+                                              "contract checks)"),
 ]
