@@ -40,12 +40,16 @@ slowest built-in, is within 2 %).
 
 Inputs of losses
 ----------------
-A loss's checks use only inputs it accepts (:class:`_LossDomain`): predictions
-in the range of its ``link`` (softmax: probability rows, sigmoid: probabilities
-in [0, 1], none: any real -- regression values or logits), targets of the kind
-``prepare_targets`` accepts (real, [0, 1] entries, or probability rows) and batch
-widths 1..5 for which ``forward`` and ``gradient`` succeed (a loss with per-class
-weights accepts one width).
+A loss's checks use only inputs it accepts (``_LossDomain`` in
+:mod:`.properties_loss`): predictions in the range of its ``link`` (softmax:
+probability rows, sigmoid: probabilities in [0, 1], none: any real -- regression
+values or logits); targets drawn from what the loss *means* (a softmax link or a
+cross_entropy claim: probability/one-hot rows; a sigmoid link or a
+binary_cross_entropy claim: entries in [0, 1]; otherwise real values), passed
+through ``prepare_targets``, kinds it refuses being skipped; and batch widths
+1..5 for which ``forward`` and ``gradient`` succeed (a loss with per-class weights
+accepts one width). The reduction (mean, sum or per-sample) is detected by
+behaviour, never by the presence of a ``reduction`` parameter.
 
 Reproducibility
 ---------------

@@ -34,7 +34,8 @@ from neuroplug.types import Param
 from .framework import KINDS, Subject, signature_params
 
 __all__ = ["Formula", "register_formula", "formulas", "get_formula", "formula_names", "unknown_formulas",
-           "draw_config", "subject_configs", "formula_cases", "FormulaCase", "describe_param", "vocabulary"]
+           "draw_config", "subject_configs", "formula_cases", "FormulaCase", "describe_param", "vocabulary",
+           "claimed_space"]
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,22 @@ def subject_configs(subject: Subject, space: Mapping[str, Param], defaults: Mapp
     return unique
 
 
+def claimed_space(subject: Subject) -> tuple[dict[str, Param], dict[str, Any]]:
+    """The parameter ranges to draw the subject's configs from, and their defaults: those of the
+    formulas it claims, overridden by its own declared ``parameter_space``."""
+    space: dict[str, Param] = {}
+    defaults: dict[str, Any] = {}
+    for name in sorted(subject.implements):
+        try:
+            formula = get_formula(subject.kind, name)
+        except KeyError:
+            continue
+        space.update(formula.space)
+        defaults.update(formula.defaults)
+    space.update(subject.parameter_space)
+    return space, defaults
+
+
 @dataclass
 class FormulaCase:
     """One component built for a formula check, with the formula's parameters for it."""
@@ -280,5 +297,7 @@ def formula_cases(subject: Subject) -> Iterator[FormulaCase]:
                 actual = component.get_config()
             except Exception:
                 actual = config
-            merged = {**config, **(actual if isinstance(actual, dict) else {})}
+            # the values asked for win over what get_config() reports: a constructor that drops a value
+            # (and reports its default) must be judged against the value it was given
+            merged = {**(actual if isinstance(actual, dict) else {}), **config}
             yield FormulaCase(formula, component, formula.params(merged), merged)

@@ -222,10 +222,12 @@ class Subject:
 
     def configs(self, salt: int = 0) -> list[dict[str, Any]]:
         """The configs to build the subject with: its own, its examples, then :attr:`n_configs` drawn
-        from its declared ``parameter_space`` (see :func:`neuroplug.spec.formulas.subject_configs`)."""
-        from .formulas import subject_configs
+        from its declared ``parameter_space`` and the parameter ranges of the formulas it claims
+        (see :func:`neuroplug.spec.formulas.subject_configs`)."""
+        from .formulas import claimed_space, subject_configs
 
-        return subject_configs(self, self.parameter_space, self.config, salt=salt)
+        space, defaults = claimed_space(self)
+        return subject_configs(self, space, {**defaults, **self.config}, salt=salt)
 
     @classmethod
     def from_instance(cls, component: Any, **fields: Any) -> "Subject":
@@ -244,9 +246,12 @@ class Subject:
                    config=config, _instance=component, **fields)
 
 
-def assert_close(found: np.ndarray, expected: np.ndarray, *, rtol: float, atol: float, what: str,
+def assert_close(found: np.ndarray, expected: np.ndarray, *, rtol: Any, atol: Any, what: str,
                  inputs: np.ndarray | None = None, fix: str = "") -> None:
     """Fail unless ``|found - expected| <= atol + rtol * |expected|`` everywhere.
+
+    ``atol`` and ``rtol`` are numbers or arrays broadcastable to the shape (a
+    tolerance per element, e.g. from the magnitudes of the terms it combines).
 
     The failure names the worst element, its input and the error, e.g.
     ``max error 3.1e-3 at z=-2.5 (allowed 1e-9 + 1e-6*|expected|)``.
@@ -264,7 +269,9 @@ def assert_close(found: np.ndarray, expected: np.ndarray, *, rtol: float, atol: 
     if np.all(err <= allowed):
         return
     i = np.unravel_index(np.argmax(err - allowed), err.shape)
-    fail(f"{what}: max error {err[i]:.3g} exceeds the tolerance (atol {atol:g} + rtol {rtol:g}*|expected|). "
+    atol_i = float(np.broadcast_to(atol, err.shape)[i])
+    rtol_i = float(np.broadcast_to(rtol, err.shape)[i])
+    fail(f"{what}: max error {err[i]:.3g} exceeds the tolerance (atol {atol_i:.3g} + rtol {rtol_i:.3g}*|expected|). "
          f"{fix}".strip(), expected=f"{expected[i]:.17g}", found=f"{found[i]:.17g}", where=_where(inputs, i))
 
 

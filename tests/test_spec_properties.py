@@ -134,7 +134,6 @@ def test_hypothesis_reports_the_minimal_counterexample_in_the_failure_message():
     r = loss.results[0]
     assert r.status == "failed", r.message
     assert "where: y_pred = [101.0], y_true = [101.0]" in r.message   # shrunk to the smallest target > 100
-    assert r.seconds < 1.0
 
 
 def test_hypothesis_prints_nothing_and_warns_nothing(capsys):
@@ -152,13 +151,22 @@ def test_hypothesis_prints_nothing_and_warns_nothing(capsys):
     assert [str(w.message) for w in caught] == []
 
 
-def test_thorough_mode_runs_more_examples_and_still_passes():
-    from neuroplug.spec.runner import run_spec
+class _CountingTanh(Tanh):
+    calls = 0
 
-    quick = run_spec("activation:tanh", checks=["PROP-ODD"]).results[0]
-    thorough = run_spec("activation:tanh", checks=["PROP-ODD"], thorough=True).results[0]
-    assert quick.status == thorough.status == "passed"
-    assert thorough.seconds > quick.seconds
+    def forward(self, z, out=None):
+        type(self).calls += 1
+        return super().forward(z, out)
+
+
+def test_thorough_mode_runs_more_examples_and_still_passes():
+    counts = []
+    for thorough in (False, True):
+        _CountingTanh.calls = 0
+        report = check_component(_CountingTanh(), properties=("odd",), checks=["PROP-ODD"], thorough=thorough)
+        assert report.results[0].status == "passed"
+        counts.append(_CountingTanh.calls)
+    assert counts[1] > counts[0]  # more examples, counted (not timed)
 
 
 def test_verdicts_are_reproducible():
