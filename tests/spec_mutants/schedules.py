@@ -369,3 +369,26 @@ MUTANTS += [
     Mutant("plateau_wrong_metric", PlateauWrongMetric(), {"SCHED-FORMULA"}, implements=("reduce_on_plateau",),
            fix_hint="fix observe()"),
 ]
+
+
+def _plateau_forgetting_reductions():
+    """reduce_on_plateau whose get_state() leaves out the count of reductions: a resumed run starts
+    again from the base rate (its set_state() keeps the fresh instance's count)."""
+    from neuroplug.registry import create
+
+    base = type(create("schedule", "reduce_on_plateau"))
+
+    class PlateauForgetsReductions(base):
+        def get_state(self):
+            state = dict(super().get_state())
+            state.pop("reductions", None)
+            return state
+
+        def set_state(self, state):
+            super().set_state({"reductions": getattr(self, "reductions", 0), **state})
+
+    return PlateauForgetsReductions(patience=2)
+
+
+MUTANTS.append(Mutant("plateau_forgets_reductions", _plateau_forgetting_reductions(), {"SCHED-STATE-ROUNDTRIP"},
+                      exact=True, fix_hint="get_state() must return every piece of state"))
