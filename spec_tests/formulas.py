@@ -110,10 +110,7 @@ def formulas(kind: str | None = None) -> list[Formula]:
 def formula_names(kind: str) -> list[str]:
     """The names a component of ``kind`` may claim (aliases included), sorted."""
     _load()
-    from .runner import FORMULA_NAMES  # TRANSITION: the notes' formulas, until every reference is registered
-
-    return sorted(set([n for k, n in _FORMULAS if k == kind] + [a for k, a in _ALIASES if k == kind])
-                  | FORMULA_NAMES[kind])
+    return sorted([n for k, n in _FORMULAS if k == kind] + [a for k, a in _ALIASES if k == kind])
 
 
 def get_formula(kind: str, name: str) -> Formula:

@@ -11,19 +11,10 @@ from typing import Any, Iterable, Mapping
 from .framework import KINDS, NotApplicable, SpecFailure, Subject, all_checks, get_check
 
 __all__ = ["CheckResult", "SpecReport", "run_check", "check_component", "subjects_for", "run_spec",
-           "STATUSES", "FORMULA_NAMES"]
+           "STATUSES", "declaration_problems"]
 
 #: Outcome of one check. "xfail": failed as declared; "xpass": declared to fail but passed.
 STATUSES = ("passed", "failed", "skipped", "xfailed", "xpassed")
-
-#: Formulas of the notes that a component claims implicitly by its registered name.
-FORMULA_NAMES = {
-    "activation": {"tanh", "sigmoid", "relu"},
-    "initializer": {"xavier", "normalized_xavier"},
-    "loss": {"mse", "smooth_l1", "cross_entropy"},
-    "schedule": set(),
-    "optimizer": {"sgd"},
-}
 
 
 @dataclass
@@ -238,10 +229,7 @@ def _declare(subject: Subject, entry: Any) -> None:
     subject.plugin = f"{entry.plugin.label}" + (f" {entry.plugin.version}" if entry.plugin.version else "")
     subject.registered_name = entry.qualified_name
     subject.properties = frozenset(reg.properties)
-    claims = set(reg.implements)
-    if entry.plugin.builtin and reg.name in FORMULA_NAMES[reg.kind]:
-        claims.add(reg.name)
-    subject.implements = frozenset(claims)
+    subject.implements = frozenset(reg.implements)  # explicit claims only, the built-ins' included
     subject.expected_failed_checks = dict(reg.expected_failed_checks)
     subject.example_configs = tuple(dict(c) for c in getattr(reg, "example_configs", ()))
     subject.parameter_space = dict(getattr(reg, "parameter_space", {}))
