@@ -1,0 +1,236 @@
+"""Reliability, round two (issue 11): no traceback reaches a user, nothing is lost when a call fails.
+
+One table per class of the issue; every pytest id starts with its class::
+
+    fit-   (class 1: every argument, callback and output path of fit checked before the first step)
+    save-  (class 2: paths given to save, checkpoints and atomic_write)
+    cli-   (class 7: the command line never prints a traceback for a user or environment error)
+    json-  (class 5: plugins that print cannot corrupt machine-readable output)
+
+For every case the test asserts the exact error class (a
+:class:`~neuroplug.errors.NeuroplugError` that is also the matching built-in),
+that the message names the argument or the path and shows the bad value, and
+that nothing changed: the weights bit-identical, the optimizer's state, the
+files of the folder (no temporary file left behind, a previous file intact).
+"""
+
+from __future__ import annotations
+
+import copy
+import errno
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import neuroplug as npl
+from neuroplug.cli import main
+from neuroplug.errors import ConfigError, FileWriteError, InputError, NeuroplugError
+
+N, D, C = 12, 4, 3
+_rng = np.random.default_rng(0)
+X0 = _rng.normal(size=(N, D))
+Y0 = np.arange(N) % C          # class labels
+T0 = _rng.normal(size=(N, 1))  # a regression target
+LONG = "m" * 300 + ".npz"      # longer than any file system's NAME_MAX (255 bytes)
+
+
+def make_net(out: int = C, activation: str = "softmax") -> npl.Sequential:
+    return npl.Sequential([npl.Dense(5, activation="tanh"), npl.Dense(out, activation=activation)],
+                          input_dim=D, seed=0)
+
+
+def used_optimizer() -> Any:
+    """An SGD-with-momentum optimizer that has taken a step (a reset or a step more would show)."""
+    opt = npl.create("optimizer", "sgd", momentum=0.9)
+    params = [np.zeros((D, 5)), np.zeros(5), np.zeros((5, C)), np.zeros(C)]
+    opt.setup(params)
+    opt.step(params, [np.ones_like(p) for p in params], 0.1)
+    return opt
+
+
+def state_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(state_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(state_equal, a, b))
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    return a == b
+
+
+def listing(folder: Any) -> dict[str, bytes | None]:
+    """Every entry under ``folder`` with its bytes (None for folders): what a failed call must not change."""
+    out: dict[str, bytes | None] = {}
+    for root, dirs, files in os.walk(folder):
+        for d in dirs:
+            out[os.path.relpath(os.path.join(root, d), folder)] = None
+        for f in files:
+            with open(os.path.join(root, f), "rb") as fh:
+                out[os.path.relpath(os.path.join(root, f), folder)] = fh.read()
+    return out
+
+
+class Monitors(npl.Callback):
+    """A callback that adds the metric ``twice_loss`` to the logs and declares it."""
+
+    adds_metrics = ("twice_loss",)
+
+    def on_epoch_end(self, state: Any) -> None:
+        state.logs["twice_loss"] = 2 * state.logs["loss"]
+
+
+class Undeclared(Monitors):
+    adds_metrics = ()
+
+
+# ====================================================================== class 1: fit checks first
+@dataclass
+class FitCase:
+    """``fit(net, X, y, **fit)`` in a folder holding ``adir/`` and ``old.npz``: ``error`` before any step."""
+
+    id: str
+    error: type[NeuroplugError]
+    builtin: type[BaseException]
+    fragments: tuple[str, ...]  # the argument and the value, as the message must show them
+    fit: dict[str, Any] = field(default_factory=dict)
+    call: Callable[[], Any] | None = None  # a constructor that must refuse the value itself
+    regression: bool = False
+    marks: tuple[Any, ...] = ()
+
+    def param(self) -> Any:
+        return pytest.param(self, id=self.id, marks=self.marks)
+
+
+def _nul_checkpointing() -> Any:
+    return npl.Checkpointing("a\0b.npz")
+
+
+FIT_CASES = [
+    # metrics that are never logged: found before the first step, not after an epoch
+    FitCase("fit-schedule_plateau_without_validation", ConfigError, ValueError,
+            ("reduce_on_plateau", "'val_loss'", "validation_data"), dict(schedule="reduce_on_plateau")),
+    FitCase("fit-schedule_plateau_monitor_typo", ConfigError, ValueError, ("reduce_on_plateau", "'los'"),
+            dict(schedule={"name": "reduce_on_plateau", "config": {"monitor": "los"}})),
+    FitCase("fit-schedule_plateau_accuracy_in_regression", ConfigError, ValueError,
+            ("reduce_on_plateau", "'accuracy'"),
+            dict(schedule={"name": "reduce_on_plateau", "config": {"monitor": "accuracy"}}), regression=True),
+    FitCase("fit-early_stopping_without_validation", ConfigError, ValueError,
+            ("EarlyStopping", "'val_loss'", "validation_data"), dict(callbacks=[npl.EarlyStopping()])),
+    FitCase("fit-early_stopping_monitor_typo", ConfigError, ValueError, ("EarlyStopping", "'val_acc'"),
+            dict(callbacks=[npl.EarlyStopping(monitor="val_acc")], validation_data=(X0, Y0))),
+    FitCase("fit-early_stopping_accuracy_in_regression", ConfigError, ValueError,
+            ("EarlyStopping", "'val_accuracy'", "classification"),
+            dict(callbacks=[npl.EarlyStopping(monitor="val_accuracy")], validation_data=(X0, T0)),
+            regression=True),
+    FitCase("fit-early_stopping_undeclared_metric", ConfigError, ValueError, ("EarlyStopping", "'twice_loss'"),
+            dict(callbacks=[Undeclared(), npl.EarlyStopping(monitor="twice_loss")])),
+    FitCase("fit-early_stopping_monitor_5", ConfigError, ValueError, ("EarlyStopping monitor", "5"),
+            call=lambda: npl.EarlyStopping(monitor=5)),
+    FitCase("fit-early_stopping_monitor_empty", ConfigError, ValueError, ("EarlyStopping monitor", "''"),
+            call=lambda: npl.EarlyStopping(monitor="")),
+    FitCase("fit-keep_best_without_validation", ConfigError, ValueError, ("keep_best", "'val_loss'"),
+            dict(checkpoint=npl.Checkpointing("run.npz", keep_best="val_loss"))),
+    # callbacks
+    FitCase("fit-callbacks_5", InputError, ValueError, ("callbacks", "5", "list"), dict(callbacks=5)),
+    FitCase("fit-callbacks_None", InputError, ValueError, ("callbacks", "None"), dict(callbacks=None)),
+    FitCase("fit-callbacks_str", InputError, ValueError, ("callbacks", "'es'"), dict(callbacks="es")),
+    FitCase("fit-callbacks_single_instance", InputError, ValueError, ("callbacks", "[EarlyStopping(...)]"),
+            dict(callbacks=npl.EarlyStopping(monitor="loss"))),
+    FitCase("fit-callbacks_class", InputError, ValueError, ("callbacks[0]", "class EarlyStopping"),
+            dict(callbacks=[npl.EarlyStopping])),
+    FitCase("fit-callbacks_item_5", InputError, ValueError, ("callbacks[1]", "5"),
+            dict(callbacks=[npl.EarlyStopping(monitor="loss"), 5])),
+    # components given as abstract classes
+    FitCase("fit-optimizer_abstract_class", ConfigError, ValueError, ("optimizer", "abstract", "Optimizer", "step"),
+            dict(optimizer=npl.Optimizer)),
+    FitCase("fit-loss_abstract_class", ConfigError, ValueError, ("loss", "abstract", "Loss"), dict(loss=npl.Loss)),
+    FitCase("fit-schedule_abstract_class", ConfigError, ValueError, ("schedule", "abstract", "Schedule"),
+            dict(schedule=npl.Schedule)),
+    # checkpoint paths: checked before the first step, named as given (never a temporary file)
+    FitCase("fit-checkpoint_missing_folder", FileWriteError, OSError, ("'no/such/dir/c.npz'", "does not exist"),
+            dict(checkpoint="no/such/dir/c.npz")),
+    FitCase("fit-checkpoint_is_a_directory", FileWriteError, OSError, ("'adir'", "directory"),
+            dict(checkpoint="adir")),
+    FitCase("fit-checkpoint_special_file", FileWriteError, OSError, ("'/dev/null'", "not a regular file"),
+            dict(checkpoint="/dev/null")),
+    FitCase("fit-checkpoint_file_as_folder", FileWriteError, OSError, ("'old.npz/c.npz'", "not a directory"),
+            dict(checkpoint="old.npz/c.npz")),
+    FitCase("fit-checkpoint_name_too_long", FileWriteError, OSError, (LONG[:40], "longer than"),
+            dict(checkpoint=LONG)),
+    FitCase("fit-checkpoint_empty", InputError, ValueError, ("checkpoint", "''"), dict(checkpoint="")),
+    FitCase("fit-checkpoint_nul_byte", InputError, ValueError, ("checkpoint", "'a\\x00b.npz'", "NUL"),
+            dict(checkpoint="a\0b.npz")),
+    FitCase("fit-checkpoint_5", InputError, ValueError, ("checkpoint", "5"), dict(checkpoint=5)),
+    FitCase("fit-checkpointing_nul_byte", InputError, ValueError, ("Checkpointing path", "NUL"),
+            call=_nul_checkpointing),
+    FitCase("fit-checkpoint_keep_best_missing_folder", FileWriteError, OSError, ("'gone/run.npz'",),
+            dict(checkpoint=npl.Checkpointing("gone/run.npz", keep_best="loss"))),
+    FitCase("fit-checkpoint_unwritable_folder", FileWriteError, OSError, ("'/sys/c.npz'", "Permission denied"),
+            dict(checkpoint="/sys/c.npz"),
+            marks=(pytest.mark.skipif(not os.path.isdir("/sys"), reason="needs /sys (read-only for root too)"),)),
+]
+
+
+@pytest.fixture
+def workdir(tmp_path: Any, monkeypatch: Any) -> Any:
+    """A current folder holding an empty folder ``adir`` and a file ``old.npz``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "old.npz").write_bytes(b"the previous file")
+    return tmp_path
+
+
+def check_error(exc: BaseException, error: type, builtin: type, fragments: tuple[str, ...]) -> None:
+    assert type(exc) is error, f"{type(exc).__name__}: {exc}"
+    assert isinstance(exc, NeuroplugError) and isinstance(exc, builtin)
+    message = str(exc)
+    assert "\n" not in message and ".tmp" not in message, message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+@pytest.mark.parametrize("case", [c.param() for c in FIT_CASES])
+def test_fit_checks_every_argument_before_the_first_step(case: FitCase, workdir: Any) -> None:
+    if case.call is not None:
+        with pytest.raises(NeuroplugError) as info:
+            case.call()
+        check_error(info.value, case.error, case.builtin, case.fragments)
+        return
+    net = make_net(1, "identity") if case.regression else make_net()
+    y = T0 if case.regression else Y0
+    kwargs = dict(loss="mse" if case.regression else "cross_entropy", epochs=2, batch_size=4, seed=0)
+    if "optimizer" not in case.fit and not case.regression:
+        kwargs["optimizer"] = opt = used_optimizer()
+        opt_state = copy.deepcopy(opt.get_state())
+    else:
+        opt = None
+    kwargs.update(case.fit)
+    weights, before = net.get_weights(), listing(workdir)
+    with pytest.raises(NeuroplugError) as info:
+        npl.fit(net, X0, y, **kwargs)
+    check_error(info.value, case.error, case.builtin, case.fragments)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, net.get_weights())), "the weights changed"
+    if opt is not None:
+        assert state_equal(opt_state, opt.get_state()), "the optimizer's state changed"
+    assert listing(workdir) == before, "files changed"
+
+
+def test_a_declared_metric_can_be_monitored(workdir: Any) -> None:
+    """The check is not stricter than training: a callback's declared metric may be monitored."""
+    stop = npl.EarlyStopping(monitor="twice_loss", patience=0)
+    npl.fit(make_net(), X0, Y0, loss="cross_entropy", epochs=3, batch_size=4, seed=0,
+            callbacks=[Monitors(), stop], checkpoint=npl.Checkpointing("run.npz", keep_best="twice_loss"))
+    assert stop.best_epoch is not None and os.path.exists("run.best.npz")
+
+
+def test_the_fit_table_covers_the_examples_of_the_issue() -> None:
+    ids = {c.id for c in FIT_CASES}
+    assert {"fit-schedule_plateau_without_validation", "fit-early_stopping_without_validation",
+            "fit-checkpoint_missing_folder", "fit-checkpoint_is_a_directory", "fit-callbacks_5",
+            "fit-optimizer_abstract_class", "fit-early_stopping_monitor_5"} <= ids
