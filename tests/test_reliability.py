@@ -234,3 +234,109 @@ def test_the_fit_table_covers_the_examples_of_the_issue() -> None:
     assert {"fit-schedule_plateau_without_validation", "fit-early_stopping_without_validation",
             "fit-checkpoint_missing_folder", "fit-checkpoint_is_a_directory", "fit-callbacks_5",
             "fit-optimizer_abstract_class", "fit-early_stopping_monitor_5"} <= ids
+
+
+# ====================================================================== class 2: paths
+def _no_space(fh: Any) -> None:
+    fh.write(b"half a file")
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@dataclass
+class PathCase:
+    """``save(net, path)`` (or ``what``) in the folder of :func:`workdir`: ``error`` naming ``path`` as given."""
+
+    id: str
+    path: Any
+    error: type[NeuroplugError]
+    builtin: type[BaseException]
+    fragments: tuple[str, ...]  # besides repr(path) for a str path
+    what: str = "save"  # save, checkpoint (Checkpoint.save) or atomic (atomic_write with _no_space)
+    marks: tuple[Any, ...] = ()
+
+    def param(self) -> Any:
+        return pytest.param(self, id=self.id, marks=self.marks)
+
+
+_root = pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else False,
+                           reason="root may write any file")
+_sys = pytest.mark.skipif(not os.path.isdir("/sys"), reason="needs /sys (read-only for root too)")
+
+PATH_CASES = [
+    PathCase("save-missing_folder", "no/such/m.npz", FileWriteError, OSError, ("does not exist", "'no/such'")),
+    PathCase("save-a_directory", "adir", FileWriteError, OSError, ("directory",)),
+    PathCase("save-a_directory_with_slash", "adir/", FileWriteError, OSError, ("directory",)),
+    PathCase("save-a_file_as_folder", "old.npz/m.npz", FileWriteError, OSError, ("not a directory",)),
+    PathCase("save-dev_null", "/dev/null", FileWriteError, OSError, ("not a regular file",)),
+    PathCase("save-dev_full", "/dev/full", FileWriteError, OSError, ("not a regular file",)),
+    PathCase("save-unwritable_folder", "/sys/m.npz", FileWriteError, OSError, ("Permission denied",), marks=(_sys,)),
+    PathCase("save-read_only_file", "read_only.npz", FileWriteError, OSError, ("read-only",), marks=(_root,)),
+    PathCase("save-empty", "", InputError, ValueError, ("empty", "''")),
+    PathCase("save-nul_byte", "m\0.npz", InputError, ValueError, ("NUL",)),
+    PathCase("save-nul_byte_bytes", b"m\0.npz", InputError, ValueError, ("NUL", "'m\\x00.npz'")),
+    PathCase("save-None", None, InputError, ValueError, ("None", "file path")),
+    PathCase("save-5", 5, InputError, ValueError, ("5", "file path")),
+    PathCase("save-name_too_long", LONG, FileWriteError, OSError, ("longer than",)),
+    PathCase("save-disk_full_over_a_file", "old.npz", FileWriteError, OSError, ("No space left",), what="atomic"),
+    PathCase("save-disk_full_new_file", "new.npz", FileWriteError, OSError, ("No space left",), what="atomic"),
+    PathCase("save-checkpoint_missing_folder", "gone/c.npz", FileWriteError, OSError, ("checkpoint", "does not exist"),
+             what="checkpoint"),
+    PathCase("save-checkpoint_a_directory", "adir", FileWriteError, OSError, ("checkpoint", "directory"),
+             what="checkpoint"),
+    PathCase("save-checkpoint_None", None, InputError, ValueError, ("checkpoint", "None"), what="checkpoint"),
+]
+
+
+@pytest.fixture(scope="module")
+def a_checkpoint(tmp_path_factory: Any) -> Any:
+    path = tmp_path_factory.mktemp("ckpt") / "run.npz"
+    npl.fit(make_net(), X0, Y0, loss="cross_entropy", epochs=1, batch_size=4, seed=0, checkpoint=str(path))
+    return npl.load_checkpoint(path)
+
+
+@pytest.mark.parametrize("case", [c.param() for c in PATH_CASES])
+def test_a_path_that_cannot_be_written_is_named_and_nothing_changes(case: PathCase, workdir: Any,
+                                                                      a_checkpoint: Any) -> None:
+    (workdir / "read_only.npz").write_bytes(b"keep me")
+    os.chmod(workdir / "read_only.npz", 0o444)
+    before = listing(workdir)
+    with pytest.raises(NeuroplugError) as info:
+        if case.what == "save":
+            npl.save(make_net(), case.path)
+        elif case.what == "checkpoint":
+            a_checkpoint.save(case.path)
+        else:
+            npl.serialization.atomic_write(case.path, _no_space, "the model")
+    shown = (repr(case.path),) if isinstance(case.path, str) and len(case.path) < 100 else ()
+    check_error(info.value, case.error, case.builtin, shown + case.fragments)
+    if isinstance(info.value, FileWriteError):
+        assert info.value.filename == case.path
+    assert listing(workdir) == before, "a file was left behind or changed"
+
+
+def test_a_long_valid_name_gets_a_valid_temporary_name(workdir: Any) -> None:
+    """A 250-byte name is valid; the temporary file beside it must not be too long to exist."""
+    name = "m" * 246 + ".npz"
+    npl.save(make_net(), name)
+    assert name in os.listdir(workdir)
+    assert npl.load(name).count_params() == make_net().count_params()
+    assert not [f for f in os.listdir(workdir) if f.endswith(".tmp")]
+
+
+def test_check_writable_changes_nothing(workdir: Any) -> None:
+    before = listing(workdir)
+    assert npl.serialization.check_writable("new.npz") == "new.npz"
+    assert npl.serialization.check_writable(workdir / "old.npz") == str(workdir / "old.npz")
+    assert listing(workdir) == before
+
+
+def test_a_read_only_file_is_not_replaced(workdir: Any, monkeypatch: Any) -> None:
+    """As save-read_only_file, also where the tests run as root (for whom every file is writable)."""
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if os.fspath(p) == "old.npz" and mode == os.W_OK
+                        else real_access(p, mode, **kw))
+    before = listing(workdir)
+    with pytest.raises(FileWriteError) as info:
+        npl.save(make_net(), "old.npz")
+    check_error(info.value, FileWriteError, OSError, ("'old.npz'", "read-only"))
+    assert listing(workdir) == before
