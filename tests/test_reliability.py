@@ -340,3 +340,157 @@ def test_a_read_only_file_is_not_replaced(workdir: Any, monkeypatch: Any) -> Non
         npl.save(make_net(), "old.npz")
     check_error(info.value, FileWriteError, OSError, ("'old.npz'", "read-only"))
     assert listing(workdir) == before
+
+
+# ====================================================================== class 7: the command line
+TRAIN = ["train", "--epochs", "1", "--layers", "4", "--no-progress"]
+
+# (id, argv, exit status, fragments of the last stderr line); run in the folder of `workdir`
+CLI_CASES = [
+    ("cli-seed_negative", [*TRAIN, "--seed", "-1"], 2, ["--seed", "'-1'", ">= 0"]),
+    ("cli-seed_text", [*TRAIN, "--seed", "x"], 2, ["--seed", "'x'", ">= 0"]),
+    ("cli-spec_seed_negative", ["spec", "--seed", "-3"], 2, ["--seed", "'-3'", ">= 0"]),
+    ("cli-save_missing_folder", [*TRAIN, "--save", "no/such/m.npz"], 3, ["'no/such/m.npz'", "does not exist"]),
+    ("cli-save_a_directory", [*TRAIN, "--save", "adir"], 3, ["'adir'", "directory"]),
+    ("cli-save_dev_full", [*TRAIN, "--save", "/dev/full"], 3, ["'/dev/full'", "not a regular file"]),
+    ("cli-save_empty", [*TRAIN, "--save", ""], 2, ["''", "empty"]),
+    ("cli-save_name_too_long", [*TRAIN, "--save", LONG], 3, [LONG[:50], "longer than"]),
+    ("cli-save_file_as_folder", [*TRAIN, "--save", "old.npz/m.npz"], 3, ["'old.npz/m.npz'", "not a directory"]),
+    ("cli-checkpoint_missing_folder", [*TRAIN, "--checkpoint", "gone/c.npz"], 3, ["'gone/c.npz'", "does not exist"]),
+    ("cli-checkpoint_a_directory", [*TRAIN, "--checkpoint", "adir"], 3, ["'adir'", "directory"]),
+    ("cli-resume_from_a_directory", [*TRAIN, "--checkpoint", "adir", "--resume"], 3, ["'adir'", "directory"]),
+    ("cli-spec_output_missing_folder", ["spec", "activation:tanh", "-o", "no/such/r.txt"], 3,
+     ["'no/such/r.txt'", "does not exist"]),
+    ("cli-spec_output_a_directory", ["spec", "activation:tanh", "-o", "adir"], 3, ["'adir'", "directory"]),
+    ("cli-docs_output_a_file", ["docs", "--output", "old.npz"], 3, ["'old.npz'", "not a folder"]),
+    ("cli-docs_output_below_a_file", ["docs", "--output", "old.npz/site"], 3, ["'old.npz/site'", "not a folder"]),
+]
+if os.path.isdir("/sys"):
+    CLI_CASES += [
+        ("cli-save_unwritable_folder", [*TRAIN, "--save", "/sys/m.npz"], 3, ["'/sys/m.npz'", "Permission denied"]),
+        ("cli-docs_output_unwritable", ["docs", "--output", "/sys/site"], 3, ["'/sys/site'", "Permission denied"]),
+    ]
+
+
+def run_main(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse's own errors (usage, then one line)
+        return exc.code
+
+
+@pytest.mark.parametrize("argv, status, fragments", [pytest.param(a, s, f, id=i) for i, a, s, f in CLI_CASES])
+def test_cli_errors_are_one_line_with_a_documented_status(argv, status, fragments, workdir, capsys):
+    before = listing(workdir)
+    assert run_main(argv) == status
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    command = argv[0]
+    assert lines and lines[-1].startswith(f"neuroplug {command}: error: "), err
+    assert all(line.startswith(("usage:", " ")) for line in lines[:-1]), err  # argparse's usage only
+    for fragment in fragments:
+        assert fragment in lines[-1], f"{fragment!r} not in {lines[-1]!r}"
+    assert out == "", "the output was checked only after work had started"
+    assert listing(workdir) == before
+    assert status in npl.cli.EXIT_CODES.values()
+
+
+def test_every_exit_status_is_documented() -> None:
+    import pathlib
+
+    page = (pathlib.Path(__file__).parents[1] / "docs" / "guide" / "cli.rst").read_text(encoding="utf-8")
+    for status in npl.cli.EXIT_CODES.values():
+        assert f"\n{status} " in page, f"exit status {status} is not in docs/guide/cli.rst"
+
+
+def _run(argv: list[str], stdout: Any = subprocess.PIPE, env: dict[str, str] | None = None,
+         cwd: Any = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("NEUROPLUG_DEBUG", None) if env is None else None
+    return subprocess.run([sys.executable, "-m", "neuroplug", *argv], stdout=stdout, stderr=subprocess.PIPE,
+                          text=True, env=full_env, cwd=cwd, timeout=300)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [
+    pytest.param(["list"], id="cli-dev_full_list"),
+    pytest.param(["list", "--json"], id="cli-dev_full_list_json"),
+    pytest.param(["plugins", "--json"], id="cli-dev_full_plugins"),
+    pytest.param(["--help"], id="cli-dev_full_help"),
+    pytest.param([*TRAIN], id="cli-dev_full_train"),
+])
+def test_a_full_standard_output_is_one_line_and_status_3(argv: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        proc = _run(argv, stdout=full)
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "cannot write to the standard output: No space left on device" in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize("how", ["flag", "flag_after_command", "env"])
+def test_debug_shows_the_traceback_and_keeps_the_status(how: str, tmp_path: Any) -> None:
+    argv = [*TRAIN, "--save", "no/such/m.npz"]
+    env = None
+    if how == "flag":
+        argv = ["--debug", *argv]
+    elif how == "flag_after_command":
+        argv = [*argv, "--debug"]
+    else:
+        env = {"NEUROPLUG_DEBUG": "1"}
+    proc = _run(argv, env=env, cwd=tmp_path)
+    assert proc.returncode == 3
+    assert "Traceback (most recent call last)" in proc.stderr and "FileWriteError" in proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith("neuroplug train: error: cannot write the model")
+    quiet = _run([*TRAIN, "--save", "no/such/m.npz"], cwd=tmp_path)
+    assert quiet.returncode == 3 and len(quiet.stderr.splitlines()) == 1
+
+
+def test_an_internal_error_is_one_line_status_4_with_a_hint(monkeypatch: Any, capsys: Any) -> None:
+    def broken(args: Any) -> int:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(npl.cli, "_cmd_list", broken)
+    monkeypatch.delenv("NEUROPLUG_DEBUG", raising=False)
+    assert main(["list"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" in err and "KeyError" in err and "--debug" in err
+    assert "Traceback" not in err
+    assert main(["list", "--debug"]) == 4
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_a_model_that_cannot_be_saved_after_training_is_saved_elsewhere(workdir: Any, monkeypatch: Any,
+                                                                       capsys: Any) -> None:
+    """The folder of --save disappears during training: the model is written elsewhere, and said where."""
+    import shutil
+
+    (workdir / "out").mkdir()
+    real_fit = npl.training.fit
+
+    def fit_then_remove_the_folder(*args: Any, **kwargs: Any) -> Any:
+        history = real_fit(*args, **kwargs)
+        shutil.rmtree(workdir / "out")
+        return history
+
+    monkeypatch.setattr(npl.training, "fit", fit_then_remove_the_folder)
+    assert main([*TRAIN, "--save", "out/m.npz"]) == 3
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert "'out/m.npz'" in line and "does not exist" in line and "saved to" in line, line
+    saved = line.split("saved to ")[1].split(" instead")[0].strip("'")
+    assert os.path.dirname(saved) == str(workdir) and npl.load(saved).count_params() > 0
+
+
+def test_a_checkpoint_that_cannot_be_written_during_training_loses_nothing(workdir: Any, monkeypatch: Any,
+                                                                         capsys: Any) -> None:
+    """The disk fills up at the first checkpoint (after an epoch): the network is written elsewhere."""
+    from neuroplug.serialization import atomic_write
+
+    monkeypatch.setattr(npl.checkpoint.Checkpoint, "save",
+                        lambda self, path: atomic_write(path, _no_space, "the checkpoint"))
+    assert main([*TRAIN[:2], "3", *TRAIN[3:], "--checkpoint", "run.npz"]) == 3
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert "'run.npz'" in line and "No space left" in line and "saved to" in line, line
+    saved = line.split("saved to ")[1].split(" instead")[0].strip("'")
+    assert npl.load(saved).count_params() > 0
+    assert not os.path.exists("run.npz") and not list(workdir.glob("*.tmp"))
