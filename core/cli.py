@@ -27,6 +27,7 @@ traceback too.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -180,20 +181,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _plugin_output_to_stderr() -> Any:
+    """While loading plugins and running components, what they print goes to stderr, not stdout.
+
+    Both ``sys.stdout`` and file descriptor 1 (``os.write(1, ...)``, C code) are
+    pointed at stderr, so that the JSON, XML or table the command prints afterwards
+    is all that reaches stdout, whatever a plugin prints at import or when called.
+    """
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no usable fd 1 (e.g. closed): Python level only
+        saved = None
+    try:
+        if saved is not None:
+            os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .registry import get_registry
 
-    reg = get_registry()
-    entries = reg.entries(args.kind)
-    rows = []
-    for e in entries:
-        rows.append({
-            "kind": e.kind, "name": e.name, "aliases": list(e.registration.aliases),
-            "plugin": e.plugin.name, "distribution": e.plugin.distribution,
-            "version": e.plugin.version, "status": "shadowed" if reg.shadowed(e) else "ok",
-            "summary": e.registration.summary,
-        })
-    problems = [p for p in reg.plugins() if p.status in ("failed", "disabled")]
+    with _plugin_output_to_stderr():
+        reg = get_registry()
+        entries = reg.entries(args.kind)
+        rows = []
+        for e in entries:
+            rows.append({
+                "kind": e.kind, "name": e.name, "aliases": list(e.registration.aliases),
+                "plugin": e.plugin.name, "distribution": e.plugin.distribution,
+                "version": e.plugin.version, "status": "shadowed" if reg.shadowed(e) else "ok",
+                "summary": e.registration.summary,
+            })
+        problems = [p for p in reg.plugins() if p.status in ("failed", "disabled")]
     if args.json:
         print(json.dumps({"components": rows, "plugins": [
             {"plugin": p.name, "distribution": p.distribution, "version": p.version,
@@ -214,11 +245,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_plugins(args: argparse.Namespace) -> int:
     from .registry import get_registry
 
-    reg = get_registry()
-    counts: dict[tuple[str, str], int] = {}
-    for e in reg.entries():
-        counts[(e.plugin.distribution, e.plugin.name)] = counts.get((e.plugin.distribution, e.plugin.name), 0) + 1
-    plugins = reg.plugins()
+    with _plugin_output_to_stderr():
+        reg = get_registry()
+        counts: dict[tuple[str, str], int] = {}
+        for e in reg.entries():
+            key = (e.plugin.distribution, e.plugin.name)
+            counts[key] = counts.get(key, 0) + 1
+        plugins = reg.plugins()
     if args.json:
         print(json.dumps([{"plugin": p.name, "distribution": p.distribution, "version": p.version,
                            "builtin": p.builtin, "status": p.status, "phase": p.phase, "error": p.error,
@@ -257,9 +290,10 @@ def _cmd_spec(args: argparse.Namespace) -> int:
         from .serialization import check_writable
 
         check_writable(args.output, "the report")
-    result = run_spec(args.selector, seed=args.seed, thorough=args.thorough, checks=args.check)
-    text = {"text": lambda r: render.to_text(r, verbose=args.verbose), "json": render.to_json,
-            "junit": render.to_junit_xml}[args.format](result)
+    with _plugin_output_to_stderr():  # only the report reaches stdout
+        result = run_spec(args.selector, seed=args.seed, thorough=args.thorough, checks=args.check)
+        text = {"text": lambda r: render.to_text(r, verbose=args.verbose), "json": render.to_json,
+                "junit": render.to_junit_xml}[args.format](result)
     if args.output:
         from .serialization import atomic_write
 

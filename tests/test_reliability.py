@@ -494,3 +494,81 @@ def test_a_checkpoint_that_cannot_be_written_during_training_loses_nothing(workd
     saved = line.split("saved to ")[1].split(" instead")[0].strip("'")
     assert npl.load(saved).count_params() > 0
     assert not os.path.exists("run.npz") and not list(workdir.glob("*.tmp"))
+
+
+# ====================================================================== class 5: machine-readable output
+NOISY_PLUGIN = '''
+import os
+import numpy as np
+import neuroplug
+
+print("noisy: imported")
+os.write(1, b"noisy: raw write to fd 1\\n")
+
+
+class Noisy(neuroplug.Activation):
+    def __init__(self):
+        print("noisy: constructed")
+
+    def forward(self, z, out=None):
+        print("noisy: forward")
+        return np.multiply(z, 1.0, out=out)
+
+    def derivative(self, z, a):
+        return np.ones_like(z)
+
+
+@neuroplug.hookimpl
+def neuroplug_activations():
+    print("noisy: hook called")
+    yield neuroplug.ActivationRegistration(name="noisy", factory=Noisy, summary="prints everywhere")
+'''
+
+
+@pytest.fixture(scope="module")
+def noisy_site(tmp_path_factory: Any) -> Any:
+    """A folder that, on PYTHONPATH, installs the distribution ``noisy`` whose plugin prints everywhere."""
+    site = tmp_path_factory.mktemp("site")
+    (site / "noisy_plugin.py").write_text(textwrap.dedent(NOISY_PLUGIN), encoding="utf-8")
+    info = site / "noisy-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: noisy\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[neuroplug]\nnoisy = noisy_plugin\n", encoding="utf-8")
+    return site
+
+
+def _parse_json(text: str) -> Any:
+    import json
+
+    return json.loads(text)
+
+
+def _parse_xml(text: str) -> Any:
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(text)
+
+
+@pytest.mark.parametrize("argv, parse, listed", [
+    pytest.param(["list", "--json"], _parse_json,
+                 lambda doc: any(r["name"] == "noisy" for r in doc["components"]), id="json-list"),
+    pytest.param(["plugins", "--json"], _parse_json,
+                 lambda doc: any(p["distribution"] == "noisy" and p["status"] == "loaded" for p in doc),
+                 id="json-plugins"),
+    pytest.param(["spec", "activation:noisy", "--format", "json"], _parse_json,
+                 lambda doc: doc["counts"]["passed"] > 0, id="json-spec"),
+    pytest.param(["spec", "activation:noisy", "--format", "junit"], _parse_xml,
+                 lambda doc: int(doc.get("tests")) > 0, id="json-spec_junit"),
+    pytest.param(["list", "--kind", "activation"], lambda text: text.splitlines(),
+                 lambda lines: lines[0].split()[0] == "KIND" and any(" noisy " in line for line in lines),
+                 id="json-list_table"),
+])
+def test_what_a_plugin_prints_does_not_reach_machine_output(argv, parse, listed, noisy_site) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUROPLUG_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(noisy_site), *filter(None, [os.environ.get("PYTHONPATH")])])
+    proc = subprocess.run([sys.executable, "-m", "neuroplug", *argv], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "noisy: " not in proc.stdout
+    assert "noisy: imported" in proc.stderr and "noisy: raw write to fd 1" in proc.stderr  # the plugin did print
+    assert listed(parse(proc.stdout))
