@@ -79,6 +79,7 @@ _LAZY = {
     "DuplicateComponentError": "errors",
     "PluginError": "errors",
     "ComponentError": "errors",
+    "FileWriteError": "errors",
     "NonFiniteError": "errors",
     "DivergenceError": "errors",
     "ModelFileError": "errors",

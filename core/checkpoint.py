@@ -78,9 +78,10 @@ class Checkpointing:
     mode: str = "auto"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.path, (str, os.PathLike)) or not os.fspath(self.path):
-            raise InputError(f"Checkpointing path must be a file path, got {self.path!r}")
-        object.__setattr__(self, "path", os.fspath(self.path))
+        if not isinstance(self.path, (str, os.PathLike)) or not os.fspath(self.path) \
+                or "\0" in os.fsdecode(os.fspath(self.path)):
+            raise InputError(f"Checkpointing path must be a file path (not empty, no NUL byte), got {self.path!r}")
+        object.__setattr__(self, "path", os.fsdecode(os.fspath(self.path)))
         every = self.every
         if not (every is None or every == "epoch"
                 or (isinstance(every, (int, np.integer)) and not isinstance(every, bool) and every >= 1)):
@@ -162,7 +163,7 @@ class Checkpoint:
         from .serialization import write_archive
 
         meta, arrays = self._to_archive()
-        write_archive(path, _META, meta, arrays)
+        write_archive(path, _META, meta, arrays, "the checkpoint")
 
     def _to_archive(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """The JSON entry and the arrays of the file; ConfigError for a state that cannot be stored."""

@@ -15,19 +15,38 @@
     build the HTML reference (formulas, plots, spec results) of every installed
     component, third-party plugins included (needs the ``docs`` extra).
 
-Errors in the input (unknown component names, bad values, unreadable data) are
-printed as one line, without a traceback, and the exit status is 2.
+No error prints a traceback: each is one line on stderr, ``neuroplug COMMAND:
+error: ...``, and the exit status says which kind it was (see :data:`EXIT_CODES`):
+2 for bad input (unknown component names, bad values, unreadable data), 3 for a
+file or stream that cannot be written (a missing folder, no permission, a full
+disk, ``> /dev/full``), 4 for an internal error (a bug in neuroplug or a plugin).
+``--debug`` (or the environment variable ``NEUROPLUG_DEBUG=1``) prints the
+traceback too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import time
 from typing import Any, Sequence
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "EXIT_CODES"]
+
+#: The exit status of ``neuroplug`` for each outcome.
+EXIT_CODES = {
+    "ok": 0,
+    "spec checks failed": 1,
+    "bad input (argument, value, data file, component)": 2,
+    "a file or stream cannot be written (folder, permission, disk full)": 3,
+    "internal error (a bug in neuroplug or a plugin)": 4,
+    "interrupted (Ctrl-C)": 130,
+    "the output pipe was closed (e.g. | head)": 141,
+}
+_DEBUG_ENV = "NEUROPLUG_DEBUG"
 
 
 def _param(text: str) -> tuple[str, str, Any]:
@@ -54,6 +73,17 @@ def _layers(text: str) -> list[int]:
     return sizes
 
 
+def _natural(text: str) -> int:
+    """An integer >= 0 (a seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
 _DEFAULT_CHECKPOINT = "neuroplug-train.ckpt.npz"
 #: Integer targets are class labels; more classes than this is almost surely a regression target.
 _MAX_CLASSES = 10_000
@@ -78,18 +108,22 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"neuroplug {__version__}")
+    debug_help = f"print the traceback of an error (also: {_DEBUG_ENV}=1)"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p_list = sub.add_parser("list", help="list every component and the plugin that provides it")
+    p_list = sub.add_parser("list", parents=[common], help="list every component and the plugin that provides it")
     p_list.add_argument("--kind", choices=["activation", "initializer", "loss", "schedule", "optimizer"],
                         help="only components of this kind")
     p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    p_plugins = sub.add_parser("plugins", help="list the plugins: distribution, version, status")
+    p_plugins = sub.add_parser("plugins", parents=[common], help="list the plugins: distribution, version, status")
     p_plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    sp = sub.add_parser("spec", help="validate installed components against the spec suite",
+    sp = sub.add_parser("spec", parents=[common], help="validate installed components against the spec suite",
                         description="Run every applicable spec check on installed components. Exit status 0 "
                                     "only when every applicable check passes (or fails as declared).")
     sp.add_argument("selector", nargs="?", default=None,
@@ -99,10 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     sp.add_argument("--check", action="append", metavar="ID", help="only this check ID (repeatable)")
     sp.add_argument("--thorough", action="store_true", help="more hypothesis examples (for release CI)")
-    sp.add_argument("--seed", type=int, default=0, help="seed of the checks' random inputs (default 0)")
+    sp.add_argument("--seed", type=_natural, default=0, help="seed of the checks' random inputs (default 0)")
     sp.add_argument("-v", "--verbose", action="store_true", help="list passed and skipped checks too")
 
-    d = sub.add_parser("docs", help="build the HTML reference of the installed components",
+    d = sub.add_parser("docs", parents=[common], help="build the HTML reference of the installed components",
                        description="Build an HTML reference of every installed component (formula, derivative, "
                                    "parameters, plot, spec results), third-party plugins included. Needs "
                                    "Sphinx and matplotlib: pip install 'neuroplug[docs]'.")
@@ -111,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--builtins-only", action="store_true", help="document neuroplug's own components only")
     d.add_argument("--no-spec", action="store_true", help="skip running the spec suite (faster)")
 
-    t = sub.add_parser("train", help="train a network and report held-out accuracy",
+    t = sub.add_parser("train", parents=[common], help="train a network and report held-out accuracy",
                        description="Train a network. Without --data it uses the embedded digits data set "
                                    "(1,797 8x8 images, 10 classes), split 75/25 with the seed.")
     t.add_argument("--data", help="a .csv (header row) or .npz (arrays X, y) file; default: embedded digits")
@@ -128,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=0.5, help="initial learning rate (default 0.5)")
     t.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
     t.add_argument("--batch-size", type=int, default=16, help="batch size (default 16)")
-    t.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and the shuffling")
+    t.add_argument("--seed", type=_natural, default=0, help="seed of the split, the weights and the shuffling "
+                   "(an integer >= 0; default 0)")
     t.add_argument("-P", "--param", type=_param, action="append", default=[], metavar="KIND.NAME=VALUE",
                    help="a component parameter, e.g. -P schedule.step_size=5 -P optimizer.momentum=0.9 "
                         "(repeatable; KIND is activation, init, loss, schedule or optimizer)")
@@ -146,20 +181,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _plugin_output_to_stderr() -> Any:
+    """While loading plugins and running components, what they print goes to stderr, not stdout.
+
+    Both ``sys.stdout`` and file descriptor 1 (``os.write(1, ...)``, C code) are
+    pointed at stderr, so that the JSON, XML or table the command prints afterwards
+    is all that reaches stdout, whatever a plugin prints at import or when called.
+    """
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no usable fd 1 (e.g. closed): Python level only
+        saved = None
+    try:
+        if saved is not None:
+            os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .registry import get_registry
 
-    reg = get_registry()
-    entries = reg.entries(args.kind)
-    rows = []
-    for e in entries:
-        rows.append({
-            "kind": e.kind, "name": e.name, "aliases": list(e.registration.aliases),
-            "plugin": e.plugin.name, "distribution": e.plugin.distribution,
-            "version": e.plugin.version, "status": "shadowed" if reg.shadowed(e) else "ok",
-            "summary": e.registration.summary,
-        })
-    problems = [p for p in reg.plugins() if p.status in ("failed", "disabled")]
+    with _plugin_output_to_stderr():
+        reg = get_registry()
+        entries = reg.entries(args.kind)
+        rows = []
+        for e in entries:
+            rows.append({
+                "kind": e.kind, "name": e.name, "aliases": list(e.registration.aliases),
+                "plugin": e.plugin.name, "distribution": e.plugin.distribution,
+                "version": e.plugin.version, "status": "shadowed" if reg.shadowed(e) else "ok",
+                "summary": e.registration.summary,
+            })
+        problems = [p for p in reg.plugins() if p.status in ("failed", "disabled")]
     if args.json:
         print(json.dumps({"components": rows, "plugins": [
             {"plugin": p.name, "distribution": p.distribution, "version": p.version,
@@ -180,11 +245,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_plugins(args: argparse.Namespace) -> int:
     from .registry import get_registry
 
-    reg = get_registry()
-    counts: dict[tuple[str, str], int] = {}
-    for e in reg.entries():
-        counts[(e.plugin.distribution, e.plugin.name)] = counts.get((e.plugin.distribution, e.plugin.name), 0) + 1
-    plugins = reg.plugins()
+    with _plugin_output_to_stderr():
+        reg = get_registry()
+        counts: dict[tuple[str, str], int] = {}
+        for e in reg.entries():
+            key = (e.plugin.distribution, e.plugin.name)
+            counts[key] = counts.get(key, 0) + 1
+        plugins = reg.plugins()
     if args.json:
         print(json.dumps([{"plugin": p.name, "distribution": p.distribution, "version": p.version,
                            "builtin": p.builtin, "status": p.status, "phase": p.phase, "error": p.error,
@@ -205,7 +272,6 @@ def _print_table(rows: Sequence[Sequence[str]]) -> None:
 
 
 def _cmd_spec(args: argparse.Namespace) -> int:
-    import os
     import tempfile
 
     # hypothesis caches in ./.hypothesis by default: keep the user's directory clean
@@ -220,22 +286,48 @@ def _cmd_spec(args: argparse.Namespace) -> int:
             get_check(check_id)
         except KeyError as exc:
             raise InputError(str(exc.args[0])) from None
-    result = run_spec(args.selector, seed=args.seed, thorough=args.thorough, checks=args.check)
-    text = {"text": lambda r: render.to_text(r, verbose=args.verbose), "json": render.to_json,
-            "junit": render.to_junit_xml}[args.format](result)
+    if args.output:  # before the checks run, not after
+        from .serialization import check_writable
+
+        check_writable(args.output, "the report")
+    with _plugin_output_to_stderr():  # only the report reaches stdout
+        result = run_spec(args.selector, seed=args.seed, thorough=args.thorough, checks=args.check)
+        text = {"text": lambda r: render.to_text(r, verbose=args.verbose), "json": render.to_json,
+                "junit": render.to_junit_xml}[args.format](result)
     if args.output:
         from .serialization import atomic_write
 
-        atomic_write(args.output, lambda fh: fh.write(text.encode("utf-8") + b"\n"))
+        atomic_write(args.output, lambda fh: fh.write(text.encode("utf-8") + b"\n"), "the report")
         print(render.summary_line(result))
     else:
         print(text)
     return 0 if result.ok else 1
 
 
+def _check_output_folder(folder: str, what: str) -> None:
+    """FileWriteError unless ``folder`` is, or can be created as, a writable directory (nothing is created)."""
+    from .errors import FileWriteError
+    from .serialization import check_writable
+
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise FileWriteError(f"cannot write {what} to {folder!r}: it is a file, not a folder", path=folder)
+    existing, missing = os.path.abspath(folder), "index.html"
+    while not os.path.isdir(existing):  # the nearest folder that exists must let us create files
+        existing, missing = os.path.dirname(existing), os.path.basename(existing)
+        if os.path.exists(existing) and not os.path.isdir(existing):
+            raise FileWriteError(f"cannot write {what} to {folder!r}: {existing!r} is a file, not a folder",
+                                 path=folder)
+    try:
+        check_writable(os.path.join(existing, missing), what)
+    except FileWriteError as exc:
+        why = str(exc).split(": ", 1)[-1]
+        raise FileWriteError(f"cannot write {what} to {folder!r}: {why}", path=folder, errno=exc.errno) from None
+
+
 def _cmd_docs(args: argparse.Namespace) -> int:
     from .docs_gen import build_component_docs
 
+    _check_output_folder(args.output, "the documentation")
     index = build_component_docs(args.output, builtins_only=args.builtins_only, run_spec=not args.no_spec)
     print(f"built {index}")
     return 0
@@ -251,9 +343,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .registry import create
     from .serialization import save
     from .checkpoint import Checkpointing, load_checkpoint
-    from .errors import TrainingInterrupted
+    from .errors import FileWriteError, TrainingInterrupted
+    from .serialization import check_writable
     from .training import fit
 
+    if args.save is not None:  # the outputs are checked before anything is loaded or trained
+        check_writable(args.save, "the model")
+    if args.checkpoint is not None:
+        check_writable(args.checkpoint, "the checkpoint")
     if args.data:
         X, y = datasets.load_data(args.data, args.target)
         source = args.data
@@ -284,16 +381,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     layers = [Dense(units, activation=act, init=init) for units in args.layers]
     layers.append(Dense(n_out, activation=out_act, init=init))
     net = Sequential(layers, input_dim=X.shape[1], seed=args.seed)
-    hidden = "-".join(str(u) for u in args.layers)
-    print(f"data: {source}; {X_train.shape[0]} train / {X_test.shape[0]} test samples")
-    print(f"network: {X.shape[1]}-{hidden}-{n_out}, {args.activation} / {out_act}, init {args.init}, "
-          f"{net.count_params()} parameters")
-    print(f"training: loss {loss}, optimizer {args.optimizer}, lr {args.lr}, schedule {args.schedule}, "
-          f"{args.epochs} epochs, batch {args.batch_size}, seed {args.seed}")
-    import os
-
     path = args.checkpoint or _DEFAULT_CHECKPOINT
-    policy = Checkpointing(path, every=args.checkpoint_every if args.checkpoint else None)
+    policy: Any = Checkpointing(path, every=args.checkpoint_every if args.checkpoint else None)
+    if not args.checkpoint and not _writable(path):  # Ctrl-C then keeps the state in memory only
+        policy = None
+        print(f"note: {path} cannot be written here, so Ctrl-C will not save a checkpoint "
+              f"(give --checkpoint PATH)", file=sys.stderr)
     resume: Any = False
     if args.resume:
         if os.path.exists(path):
@@ -301,7 +394,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
             print(f"resuming from {path}: {resume!r}")
         else:
             print(f"no checkpoint at {path}: starting from the beginning")
+    hidden = "-".join(str(u) for u in args.layers)
+    print(f"data: {source}; {X_train.shape[0]} train / {X_test.shape[0]} test samples")
+    print(f"network: {X.shape[1]}-{hidden}-{n_out}, {args.activation} / {out_act}, init {args.init}, "
+          f"{net.count_params()} parameters")
+    print(f"training: loss {loss}, optimizer {args.optimizer}, lr {args.lr}, schedule {args.schedule}, "
+          f"{args.epochs} epochs, batch {args.batch_size}, seed {args.seed}")
     started = time.perf_counter()
+    initial = net.get_weights()
     try:
         history = fit(
             net, X_train, y_train,
@@ -318,7 +418,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
             again = shlex.join(["neuroplug", *(a for a in args.argv if a != "--resume"), "--resume"])
             print(f"neuroplug train: to continue, run: {again}", file=sys.stderr)
         return 130
+    except FileWriteError as exc:  # a checkpoint could not be written during or after training
+        if all(np.array_equal(a, b) for a, b in zip(initial, net.get_weights())):
+            raise
+        raise _saved_elsewhere(net, exc, "the network trained so far") from None
     elapsed = time.perf_counter() - started
+    if args.save is not None:  # saved before anything else is printed: a broken stdout must not lose it
+        try:
+            save(net, args.save)
+        except (FileWriteError, OSError) as exc:
+            raise _saved_elsewhere(net, exc, "the trained model") from None
     logs = {k: v[-1] for k, v in history.history.items()}
     print(f"final training loss {logs['loss']:.4f}, held-out loss {logs['val_loss']:.4f}")
     if classify:
@@ -327,34 +436,171 @@ def _cmd_train(args: argparse.Namespace) -> int:
               f"in {elapsed:.1f} s")
     else:
         print(f"trained in {elapsed:.1f} s")
-    if args.save:
-        save(net, args.save)
+    if args.save is not None:
         print(f"saved the model to {args.save}")
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 spec failures, 2 bad input, 130 interrupted)."""
+def _writable(path: str) -> bool:
     from .errors import NeuroplugError
+    from .serialization import check_writable
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
-    handler = {"list": _cmd_list, "plugins": _cmd_plugins, "train": _cmd_train, "spec": _cmd_spec,
-               "docs": _cmd_docs}[args.command]
     try:
-        return handler(args)
-    except NeuroplugError as exc:
-        print(f"neuroplug {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"neuroplug {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # e.g. `neuroplug list | head`: stop quietly, as other tools do
-        import os
+        check_writable(path)
+    except NeuroplugError:
+        return False
+    return True
 
+
+def _saved_elsewhere(net: Any, exc: BaseException, what: str) -> Exception:
+    """Save ``net`` where it can be (the current folder, else the temporary one) and return the
+    FileWriteError to report: the original problem and where the network is now."""
+    import tempfile
+
+    from .errors import FileWriteError
+    from .serialization import save
+
+    problems = []
+    for folder in (os.getcwd(), tempfile.gettempdir()):
+        try:
+            fd, path = tempfile.mkstemp(prefix="neuroplug-model-", suffix=".npz", dir=folder)
+            os.close(fd)
+        except OSError as err:
+            problems.append(f"{folder}: {err.strerror or err}")
+            continue
+        try:
+            save(net, path)
+        except (FileWriteError, OSError) as err:
+            problems.append(str(err))
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            continue
+        return FileWriteError(f"{exc}; {what} was saved to {path!r} instead", path=getattr(exc, "filename", None),
+                              errno=getattr(exc, "errno", None))
+    return FileWriteError(f"{exc}; saving {what} elsewhere failed too ({'; '.join(problems)})",
+                          path=getattr(exc, "filename", None), errno=getattr(exc, "errno", None))
+
+
+def _debug_wanted(argv: Sequence[str]) -> bool:
+    return "--debug" in argv or os.environ.get(_DEBUG_ENV, "").strip() not in ("", "0")
+
+
+def _say(line: str, debug: bool) -> None:
+    """Print one error line on stderr (after the traceback with ``debug``); a broken stderr is ignored."""
+    try:
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        print(" ".join(line.split()), file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):  # no usable stderr: the exit status still tells
+        pass
+
+
+def _silence_stdout() -> None:
+    """Point a failing stdout at /dev/null, so that Python's flush at exit does not complain."""
+    try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class _OutputError(Exception):
+    """Writing to the standard output failed (a full disk, /dev/full); carries the OSError."""
+
+
+class _GuardedStdout:
+    """``sys.stdout`` while a command runs: an OSError while writing it becomes :class:`_OutputError`,
+    so that it is reported as such (a closed pipe stays a BrokenPipeError: quiet exit 141)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _describe_os_error(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return f"{text}: {exc.filename!r}" if getattr(exc, "filename", None) else text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (see :data:`EXIT_CODES`).
+
+    0 ok, 1 spec failures, 2 bad input, 3 a file or stream that cannot be written,
+    4 an internal error, 130 interrupted, 141 the output pipe was closed. Errors are
+    one line on stderr; ``--debug`` or ``NEUROPLUG_DEBUG=1`` adds the traceback.
+    """
+    from .errors import FileWriteError, NeuroplugError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_wanted(argv)
+    command = "neuroplug"
+    stdout = sys.stdout
+    if stdout is not None:
+        sys.stdout = _GuardedStdout(stdout)
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)  # bad flags: argparse prints usage and one line, exits with 2
+        except SystemExit:  # --help, --version and argparse's errors: their output must get out too
+            if sys.stdout is not None:
+                sys.stdout.flush()
+            raise
+        args.argv = argv
+        command = f"neuroplug {args.command}"
+        handler = {"list": _cmd_list, "plugins": _cmd_plugins, "train": _cmd_train, "spec": _cmd_spec,
+                   "docs": _cmd_docs}[args.command]
+        code = handler(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
+        return code
+    except _OutputError as exc:
+        _silence_stdout()
+        _say(f"{command}: error: cannot write to the standard output: {_describe_os_error(exc.args[0])}", debug)
+        return 3
+    except BrokenPipeError:  # e.g. `neuroplug list | head`: stop quietly, as other tools do
+        _silence_stdout()
         return 141
+    except KeyboardInterrupt:
+        _say(f"{command}: interrupted", debug)
+        return 130
+    except FileWriteError as exc:
+        _say(f"{command}: error: {exc}", debug)
+        return 3
+    except NeuroplugError as exc:
+        _say(f"{command}: error: {exc}", debug)
+        return 2
+    except OSError as exc:
+        _say(f"{command}: error: {_describe_os_error(exc)}", debug)
+        return 3
+    except Exception as exc:
+        hint = "" if debug else f"; run it again with --debug (or {_DEBUG_ENV}=1) for the traceback"
+        _say(f"{command}: internal error (a bug in neuroplug or a plugin, please report it): "
+             f"{type(exc).__name__}: {exc}{hint}", debug)
+        return 4
+    finally:
+        if isinstance(sys.stdout, _GuardedStdout):
+            sys.stdout = stdout
 
 
 if __name__ == "__main__":  # pragma: no cover

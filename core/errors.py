@@ -16,7 +16,9 @@ neuroplug::
     ├── NonFiniteError(FloatingPointError)   a computation produced inf or NaN
     │   └── DivergenceError               training produced a non-finite loss,
     │                                     gradient or weight
-    └── ModelFileError(ValueError)        a model or checkpoint file is invalid or unsafe
+    ├── ModelFileError(ValueError)        a model or checkpoint file is invalid or unsafe
+    └── FileWriteError(OSError)           a file cannot be written there (no such folder,
+                                          a directory, no permission, a full disk)
 
     TrainingInterrupted(KeyboardInterrupt)  Ctrl-C stopped ``fit`` cleanly; it
                                           carries the checkpoint (deliberately not
@@ -39,6 +41,7 @@ __all__ = [
     "NonFiniteError",
     "DivergenceError",
     "ModelFileError",
+    "FileWriteError",
     "TrainingInterrupted",
 ]
 
@@ -114,6 +117,23 @@ class DivergenceError(NonFiniteError):
 
 class ModelFileError(NeuroplugError, ValueError):
     """A saved model or checkpoint file is truncated, corrupted, unsafe or refers to missing components."""
+
+
+class FileWriteError(NeuroplugError, OSError):
+    """A file cannot be written where the caller asked: the folder does not exist, the
+    path is a directory or a special file, permission is denied, the disk is full ...
+
+    The message names the path the caller gave (never a temporary file); nothing is
+    left behind and a file that was there before is unchanged. ``errno`` is the
+    operating system's error number when there is one, ``filename`` the path given.
+    """
+
+    def __init__(self, message: str, path: str | None = None, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno, self.filename = errno, path
+
+    def __str__(self) -> str:  # OSError would format "[Errno n] ..." from errno and strerror
+        return str(self.args[0]) if self.args else ""
 
 
 class TrainingInterrupted(KeyboardInterrupt):

@@ -526,6 +526,13 @@ class Registry:
                 raise ConfigError(f"parameters {sorted(params)} given with an already built {kind} {spec!r}")
             return spec
         if isinstance(spec, type) and issubclass(spec, interface):
+            if inspect.isabstract(spec):
+                missing = ", ".join(sorted(getattr(spec, "__abstractmethods__", ())))
+                raise ConfigError(
+                    f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} must be given as a name, a {{'name', 'config'}} "
+                    f"dict, an instance or a class that "
+                    f"can be built; got the abstract class {spec.__module__}.{spec.__qualname__} (it does not "
+                    f"implement {missing}): give a name such as {_EXAMPLE_NAMES[kind]!r} or a subclass")
             factory, label = spec, spec.__name__
         elif isinstance(spec, dict):
             unknown = set(spec) - {"kind", "name", "config"}
@@ -782,6 +789,11 @@ def isolated_registry(*plugins: Any, autoload: bool = False,
     finally:
         with _default_lock:
             _default = previous
+
+
+#: A built-in name of each kind, shown in messages.
+_EXAMPLE_NAMES = {"activation": "relu", "initializer": "he_uniform", "loss": "mse", "schedule": "constant",
+                  "optimizer": "sgd"}
 
 
 def create(kind: str, spec: Any, /, **params: Any) -> Component:

@@ -20,6 +20,7 @@ leaves either the old file or the new one.
 
 from __future__ import annotations
 
+import errno as _errno
 import json
 import math
 import os
@@ -39,11 +40,13 @@ from .errors import (
     AmbiguousComponentError,
     ComponentNotFoundError,
     ConfigError,
+    FileWriteError,
+    InputError,
     ModelFileError,
     NeuroplugError,
 )
 
-__all__ = ["save", "load", "atomic_write", "FORMAT_VERSION"]
+__all__ = ["save", "load", "atomic_write", "check_writable", "FORMAT_VERSION"]
 
 #: Version of the model file layout written by :func:`save`.
 FORMAT_VERSION = 1
@@ -109,17 +112,94 @@ def _file_mode(path: str) -> int:
     return 0o644
 
 
-def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
+def _output_path(path: Any, what: str) -> str:
+    """``path`` as a str, or InputError: not a path, empty, or holding a NUL byte."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise InputError(f"the path to write {what} to must be a str or os.PathLike file path, "
+                         f"got {_short(path)} of type {type(path).__name__}")
+    try:
+        text = os.fsdecode(os.fspath(path))
+    except (TypeError, UnicodeDecodeError) as exc:
+        raise InputError(f"the path to write {what} to is not a file path: {_short(path)} ({exc})") from None
+    if not text:
+        raise InputError(f"the path to write {what} to is empty (''); give a file name such as 'model.npz'")
+    if "\0" in text:
+        raise InputError(f"the path to write {what} to, {_short(text)}, holds a NUL byte ('\\0'), "
+                         f"which no file name can hold")
+    return text
+
+
+def _cannot(path: str, what: str, why: str, errno: int | None = None) -> FileWriteError:
+    return FileWriteError(f"cannot write {what} to {_clip(repr(path), 200)}: {why}", path=path, errno=errno)
+
+
+def check_writable(path: Any, what: str = "the file") -> str:
+    """Check that :func:`atomic_write` can write ``path``, without changing anything there.
+
+    Returns the path as a ``str``. Raises :class:`~neuroplug.errors.InputError` for
+    something that is not a file path (``None``, ``""``, a NUL byte) and
+    :class:`~neuroplug.errors.FileWriteError` (an ``OSError``) when the folder does
+    not exist, the path is a directory or a special file (a device, FIFO or socket),
+    an existing file is read-only, the name is too long, or the folder is not
+    writable. ``what`` ("the model") is used in the messages.
+    """
+    path = _output_path(path, what)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        name_max = 255
+    if len(os.fsencode(os.path.basename(path))) > name_max:
+        raise _cannot(path, what, f"the file name is longer than {name_max} bytes, the most this "
+                      f"file system allows", _errno.ENAMETOOLONG)
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # the folder is checked below
+        mode = None
+    except OSError as exc:  # e.g. a name too long, a name too long, a loop of links
+        raise _cannot(path, what, exc.strerror or str(exc), exc.errno) from None
+    if mode is not None:
+        if stat.S_ISDIR(mode):
+            raise _cannot(path, what, "it is a directory; give the path of a file", _errno.EISDIR)
+        if not stat.S_ISREG(mode):
+            raise _cannot(path, what, "it is not a regular file (a device, FIFO or socket); "
+                          "only a regular file is replaced")
+        if not os.access(path, os.W_OK):
+            raise _cannot(path, what, "the file is read-only (no write permission); it was left "
+                          "unchanged", _errno.EACCES)
+    if not os.path.isdir(folder):
+        why = "is not a directory" if os.path.exists(folder) else "does not exist"
+        raise _cannot(path, what, f"the folder {os.path.dirname(path) or folder!r} {why}", _errno.ENOENT)
+    try:  # the one sure test of a folder's permissions (os.access is wrong for root, ACLs, read-only mounts)
+        fd, probe = tempfile.mkstemp(prefix=".neuroplug-probe.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise _cannot(path, what, f"cannot create a file in the folder {folder!r} "
+                      f"({exc.strerror or exc})", exc.errno) from None
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
+    return path
+
+
+def atomic_write(path: str | os.PathLike[str], write: Any, what: str = "the file") -> None:
     """Call ``write(fileobj)`` on a temporary file, fsync it, and rename it to ``path``.
 
     The file gets the permissions of the one it replaces, or those of a newly
     created file (``0o666`` less the umask), not the private ones of a temporary file.
+    ``path`` is checked first (:func:`check_writable`); an operating-system error on
+    the way (a full disk, ...) is a :class:`~neuroplug.errors.FileWriteError` naming
+    ``path``. Either way nothing is left behind and a file already at ``path`` is unchanged.
     """
-    path = os.fspath(path)
+    path = check_writable(path, what)
     folder = os.path.dirname(os.path.abspath(path))
     mode = _file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    # the temporary name is bounded: a long (but valid) target name must not make it too long
+    prefix = f".{os.path.basename(path)[:40]}."
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
         if hasattr(os, "fchmod"):
             os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
@@ -127,11 +207,14 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    except BaseException as exc:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if isinstance(exc, OSError) and not isinstance(exc, NeuroplugError):
+            raise _cannot(path, what, exc.strerror or str(exc), exc.errno) from None
         raise
     try:  # make the rename itself durable
         dfd = os.open(folder, os.O_RDONLY)
@@ -543,7 +626,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def write_archive(path: str | os.PathLike[str], meta_name: str, meta: dict,
-                  arrays: dict[str, np.ndarray]) -> None:
+                  arrays: dict[str, np.ndarray], what: str = "the archive") -> None:
     """Write ``meta`` as JSON and ``arrays`` to the ``.npz`` file ``path``, atomically.
 
     The JSON (``allow_nan=False``, sorted keys) is stored as the uint8 member
@@ -571,7 +654,7 @@ def write_archive(path: str | os.PathLike[str], meta_name: str, meta: dict,
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
         members[key] = arr
-    atomic_write(path, lambda fh: np.savez(fh, **members))
+    atomic_write(path, lambda fh: np.savez(fh, **members), what)
 
 
 # ---------------------------------------------------------------------- models
@@ -579,7 +662,10 @@ def save(network: Any, path: str | os.PathLike[str]) -> None:
     """Save ``network`` (architecture and weights) to ``path`` atomically.
 
     Every component must be registered (built-in, plugin, or in-process), since it
-    is stored by name. Raises :class:`~neuroplug.errors.ConfigError` otherwise.
+    is stored by name. Raises :class:`~neuroplug.errors.ConfigError` otherwise;
+    :class:`~neuroplug.errors.InputError` when ``path`` is not a file path and
+    :class:`~neuroplug.errors.FileWriteError` when it cannot be written (see
+    :func:`check_writable`; a full disk too). A file already at ``path`` is then unchanged.
     """
     from .network import Sequential
 
@@ -587,7 +673,7 @@ def save(network: Any, path: str | os.PathLike[str]) -> None:
         raise ConfigError(f"network must be a neuroplug.Sequential, got {type(network).__name__}")
     arch = {"format": "neuroplug.sequential", "version": FORMAT_VERSION, **network.get_config()}
     params = {f"param_{i}": p for i, p in enumerate(network.parameters())}
-    write_archive(path, "architecture", arch, params)
+    write_archive(path, "architecture", arch, params, "the model")
 
 
 def load(path: str | os.PathLike[str]) -> Any:

@@ -30,6 +30,7 @@ from .errors import (ComponentError, ConfigError, DivergenceError, InputError, N
                      ShapeError)
 from .network import Sequential
 from .registry import create
+from .serialization import check_writable
 from .validation import check_bool, check_choice, check_number
 
 __all__ = ["fit", "History", "Callback", "EarlyStopping", "TrainingState"]
@@ -83,7 +84,22 @@ class TrainingState:
 
 
 class Callback:
-    """Base class of training callbacks: override the methods you need."""
+    """Base class of training callbacks: override the methods you need.
+
+    A callback that writes metrics of its own into ``state.logs`` lists their
+    names in ``adds_metrics``, so that the callbacks after it (and
+    ``Checkpointing(keep_best=...)``) may monitor them.
+    """
+
+    #: Names of the metrics this callback adds to ``state.logs`` in :meth:`on_epoch_end`.
+    adds_metrics: tuple[str, ...] = ()
+
+    def check(self, metrics: frozenset[str]) -> None:
+        """Called by :func:`fit` before any weight changes, with the names of the metrics
+        each epoch's logs will hold when this callback sees them. Raise a
+        :class:`~neuroplug.errors.ConfigError` for a setting that cannot work (e.g.
+        monitoring a metric that is never logged). Default: nothing to check.
+        """
 
     def on_train_begin(self, state: TrainingState) -> None:
         """Called once before the first epoch."""
@@ -128,6 +144,9 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = True) -> None:
+        if not isinstance(monitor, str) or not monitor:
+            raise ConfigError(f"EarlyStopping monitor must be the name of a logged metric such as 'val_loss', "
+                              f"'val_accuracy' or 'loss', got {monitor!r}")
         self.monitor = monitor
         self.patience = check_number("patience", patience, low=0, integer=True)
         self.min_delta = check_number("min_delta", min_delta, low=0)
@@ -137,6 +156,10 @@ class EarlyStopping(Callback):
         self.stopped_epoch: int | None = None
         self._best, self._wait = math.inf, 0
         self._weights: list[np.ndarray] | None = None
+
+    def check(self, metrics: frozenset[str]) -> None:
+        """The monitored metric must be one the epochs log (``val_*`` ones need ``validation_data``)."""
+        _check_monitored(f"EarlyStopping monitor={self.monitor!r}", self.monitor, metrics)
 
     def on_train_begin(self, state: TrainingState) -> None:
         self._sign = -1.0 if (self.mode == "max" or (self.mode == "auto" and "acc" in self.monitor)) else 1.0
@@ -208,6 +231,80 @@ def _is_classification(y: np.ndarray, net: Sequential) -> bool:
 def _accuracy(out: np.ndarray, labels: np.ndarray) -> float:
     pred = (out[:, 0] > 0.5) if out.shape[1] == 1 else np.argmax(out, axis=1)
     return float(np.mean(pred == labels))
+
+
+def _logged_metrics(classify: bool, validation: bool) -> frozenset[str]:
+    """The names of the metrics :func:`fit` logs after each epoch."""
+    names = {"loss", "lr"}
+    if classify:
+        names.add("accuracy")
+    if validation:
+        names.add("val_loss")
+        if classify:
+            names.add("val_accuracy")
+    return frozenset(names)
+
+
+def _check_monitored(who: str, name: str, metrics: frozenset[str]) -> None:
+    """ConfigError naming ``who`` when the metric ``name`` is not among ``metrics``."""
+    if name not in metrics:
+        hints = []
+        if name.startswith("val_") and "val_loss" not in metrics:
+            hints.append("validation metrics are logged only with validation_data=(X_val, y_val)")
+        if "acc" in name and "accuracy" not in metrics:
+            hints.append("accuracies are logged only for classification (integer class labels)")
+        hint = f" ({'; '.join(hints)})" if hints else ""
+        raise ConfigError(f"{who}: the metric {name!r} is never logged by this fit; the logged metrics are "
+                          f"{sorted(metrics)}{hint}")
+
+
+def _check_callbacks(callbacks: Any) -> list[Callback]:
+    """``callbacks`` as a list of Callback instances, or an InputError saying what was given."""
+    if isinstance(callbacks, Callback):
+        raise InputError(f"callbacks must be a list of neuroplug.Callback instances, got the single callback "
+                         f"{callbacks!r}; write callbacks=[{type(callbacks).__name__}(...)]")
+    if isinstance(callbacks, (str, bytes, dict)) or not isinstance(callbacks, Iterable):
+        raise InputError(f"callbacks must be a list of neuroplug.Callback instances, got {callbacks!r} "
+                         f"of type {type(callbacks).__name__}")
+    callbacks = list(callbacks)
+    for i, cb in enumerate(callbacks):
+        if isinstance(cb, type) and issubclass(cb, Callback):
+            raise InputError(f"callbacks[{i}] is the class {cb.__name__}, not an instance; "
+                             f"write {cb.__name__}(...)")
+        if not isinstance(cb, Callback):
+            raise InputError(f"callbacks[{i}] must be a neuroplug.Callback instance, got {cb!r} "
+                             f"of type {type(cb).__name__}")
+    return callbacks
+
+
+def _check_metrics_used(metrics: frozenset[str], sched: Any, callbacks: list[Callback], policy: Any) -> None:
+    """Before training: every metric the schedule, the callbacks and ``keep_best`` read will be logged.
+
+    The schedule's :meth:`observe` is tried on a copy with one epoch of such metrics
+    (a stateful schedule such as ``reduce_on_plateau`` raises for a missing one).
+    """
+    from .base import Schedule
+
+    if type(sched).observe is not Schedule.observe:
+        try:
+            probe = copy.deepcopy(sched)
+        except Exception:  # a schedule that cannot be copied is only checked during training
+            probe = None
+        if probe is not None:
+            with np.errstate(all="ignore"), _components_named(lambda: "before training"):
+                try:
+                    probe.observe(0, {name: 1.0 for name in sorted(metrics)})
+                except ConfigError as exc:
+                    raise ConfigError(f"{_component_label(sched)}: {exc} (checked before training: "
+                                      f"the logged metrics are {sorted(metrics)}; validation metrics need "
+                                      f"validation_data)") from None
+    seen = set(metrics)
+    for cb in callbacks:
+        with _components_named(lambda: "before training"):
+            cb.check(frozenset(seen))
+        seen.update(getattr(cb, "adds_metrics", ()) or ())
+    if policy is not None and policy.keep_best is not None:
+        _check_monitored(f"Checkpointing keep_best={policy.keep_best!r}", policy.keep_best, frozenset(seen))
 
 
 def _failing_component(exc: BaseException) -> str | None:
@@ -341,7 +438,12 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
     Raises
     ------
     InputError, ShapeError, ConfigError
-        For invalid data or arguments, before any weight changes.
+        For invalid data or arguments, before any weight changes: the callbacks, and
+        every metric that the schedule, the callbacks and ``keep_best`` monitor, are
+        checked first too.
+    FileWriteError
+        When a checkpoint path cannot be written (no such folder, a directory, no
+        permission), before any weight changes.
     DivergenceError
         When the loss, a gradient or a weight becomes non-finite; the weights and
         the optimizer state are restored to the last finite state (after the last
@@ -372,7 +474,12 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
     if policy is not None and not isinstance(policy, Checkpointing):
         if not isinstance(policy, (str, os.PathLike)):
             raise InputError(f"checkpoint must be a path or a neuroplug.Checkpointing, got {policy!r}")
-        policy = Checkpointing(policy)
+        try:
+            policy = Checkpointing(policy)
+        except InputError:
+            raise InputError(f"checkpoint must be a file path (not empty, no NUL byte) or a "
+                             f"neuroplug.Checkpointing, got {checkpoint!r}") from None
+    callbacks = _check_callbacks(callbacks)
     source = None
     if resume is True:
         if policy is None:
@@ -392,10 +499,6 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
     loss_fn = create("loss", loss)
     opt = create("optimizer", optimizer)
     sched = create("schedule", schedule)
-    callbacks = list(callbacks)
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise InputError(f"callbacks must be neuroplug.Callback instances, got {cb!r}")
     val = None
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
@@ -403,6 +506,11 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
                    if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)
             raise InputError(f"validation_data must be a pair (X_val, y_val); got {got}")
         val = _as_data(validation_data[0], validation_data[1], network, "validation")
+    _check_metrics_used(_logged_metrics(_is_classification(y, network), val is not None), sched, callbacks, policy)
+    if policy is not None:  # every file fit will write can be written: checked now, not after an epoch
+        check_writable(policy.path, "the checkpoint")
+        if policy.keep_best is not None:
+            check_writable(policy.best_path, "the best epoch's checkpoint")
     with _components_named(lambda: "before training"):
         run = _Run(network, X, y, loss_fn, opt, sched, float(lr), int(epochs), int(batch_size), shuffle, seed,
                    val, callbacks, progress, policy)
