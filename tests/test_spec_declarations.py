@@ -67,3 +67,13 @@ def test_every_builtin_name_is_a_formula_of_its_kind(kind):
     with npl.isolated_registry() as reg:
         for entry in reg.entries(kind):
             assert entry.registration.name in names or entry.registration.name == "callable"
+
+
+def test_the_references_never_import_the_builtin_plugins():
+    import subprocess
+    import sys
+
+    code = ("import sys, neuroplug.spec.references, neuroplug.spec.formulas as f; "
+            "assert f.formulas(); print(sorted(m for m in sys.modules if m.startswith('neuroplug.plugins')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
