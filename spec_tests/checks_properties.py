@@ -142,8 +142,11 @@ SATURATION_SLACK = 0.05
 REFERENCE_RADIUS = 50.0
 #: The largest input magnitude the property checks use (as the contract checks).
 INPUT_RADIUS = 1e4
-#: Rounding noise allowed in float64 comparisons of values that should be equal or ordered.
-_NOISE = 1e-12
+#: Rounding noise allowed in float64 comparisons of values that should be equal or ordered, relative to
+#: ``1 + |phi|``: two evaluations of phi (at z and -z, or at neighbouring points) each round by a few ulps per
+#: operation of a formula of a dozen operations, each conditioned up to ~100 for the stable forms in use
+#: (e.g. 2 sigmoid(2z) - 1 near 0): 4096 ulps of float64 (9.1e-13).
+_NOISE = 4096 * float(np.finfo(np.float64).eps)
 
 
 def unknown_properties(kind: str, properties: Any) -> list[tuple[str, list[str], list[str]]]:

@@ -81,7 +81,7 @@ def _remove(tag: str) -> str:
 
 @spec_check("PROP-MONOTONIC", "activation", layer="property", title="declared monotonic: non-decreasing",
             formula=r"z_1 \le z_2 \Rightarrow \varphi(z_1) \le \varphi(z_2)", notes=("activations",),
-            tolerance="phi(z1) - phi(z2) <= 1e-12 (1 + max|phi|) (float64 rounding)")
+            tolerance="phi(z1) - phi(z2) <= 4096 eps64 (1 + max|phi|) (float64 rounding of the two evaluations)")
 def check_monotonic(subject: Subject) -> None:
     r"""A function declared ``monotonic`` never decreases:
     :math:`z_1 \le z_2 \Rightarrow \varphi(z_1) \le \varphi(z_2)`.
@@ -127,7 +127,7 @@ def check_monotonic(subject: Subject) -> None:
 
 @spec_check("PROP-ODD", "activation", layer="property", title="declared odd: phi(-z) = -phi(z)",
             formula=r"\varphi(-z) = -\varphi(z)", notes=("activations",),
-            tolerance="|phi(z) + phi(-z)| <= 1e-12 (1 + |phi(z)|)")
+            tolerance="|phi(z) + phi(-z)| <= 4096 eps64 (1 + |phi(z)|) (float64 rounding of the two evaluations)")
 def check_odd(subject: Subject) -> None:
     r"""A function declared ``odd`` is point-symmetric: :math:`\varphi(-z) = -\varphi(z)`.
 
