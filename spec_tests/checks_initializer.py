@@ -53,7 +53,7 @@ check is designed so that a *correct* initializer fails it with probability belo
   :math:`\sum (w-\mu)^2/\sigma^2`.
 
 INIT-FORMULA splits its budget of :math:`10^{-6}` over every test it makes (union
-bound): :math:`p = 10^{-6}/(5 \cdot 2 \cdot C)` per test for :math:`C` configs.
+bound): :math:`p = 10^{-6}/(6 \cdot 2 \cdot C)` per test for :math:`C` configs.
 
 Isolation from the global random state
 --------------------------------------
@@ -102,7 +102,7 @@ FORMULA_SMALL_SAMPLES = (((24, 40), np.float64), ((40, 24), np.float32))
 #: False-failure budget of INIT-FORMULA as a whole (every config, sample and test; union bound).
 P_FORMULA = 1e-6
 #: Statistical tests per sample in INIT-FORMULA, at most (reach of each end, KS, mean, variance).
-TESTS_PER_SAMPLE = 5
+TESTS_PER_SAMPLE = 6
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -708,6 +708,30 @@ def _check_support(s: _Sample, p: float) -> None:
                found=f"{'max' if end == 'upper' else 'min'} W = {value:.9g}")
 
 
+def _check_normal_tails(s: _Sample, p: float) -> None:
+    """An untruncated normal law reaches its tails: with N draws, the largest lies beyond the upper
+    q-quantile, q = ln(2/p)/N, except with probability (1 - q)^N <= p/2 (the same for the smallest). A
+    normal truncated at about two standard deviations (Keras' truncated_normal) at the same variance
+    has the same mean and variance and nearly the same distribution function, but never reaches them."""
+    from statistics import NormalDist
+
+    law, x = s.law, s.x.ravel()
+    q = math.log(2 / p) / x.size
+    z = NormalDist().inv_cdf(1.0 - q)
+    r = _rounding(s.dtype, abs(law.mean) + z * law.std)
+    top, bottom = law.mean + z * law.std - r, law.mean - z * law.std + r
+    hi, lo = float(x.max()), float(x.min())
+    if hi < top or lo > bottom:
+        end, value, edge = ("upper", hi, top) if hi < top else ("lower", lo, bottom)
+        s.fail(f"the weights never reach the {end} tail of the normal law N({law.mean:.6g}, {law.std:.6g}^2): "
+               f"they look truncated", "Fix __call__: draw from an untruncated normal of the formula's mean and "
+               "standard deviation (a truncated normal is the formula truncated_normal)",
+               expected=f"{'max' if end == 'upper' else 'min'} W {'>=' if end == 'upper' else '<='} {edge:.6g} "
+                        f"(a fraction {q:.3g} of the mass lies beyond; missed with probability {p / 2:.2g} "
+                        f"in N = {x.size} draws)",
+               found=f"{'max' if end == 'upper' else 'min'} W = {value:.6g}")
+
+
 def _check_distribution(s: _Sample, p: float) -> None:
     """KS to the law's distribution function (DKW), then its mean and variance."""
     law, x = s.law, s.x.ravel()
@@ -768,8 +792,8 @@ def _check_distribution(s: _Sample, p: float) -> None:
                      r"\quad W = c\ (\mathrm{constant})"),
             tolerance=("bounds: +- 4 eps(dtype) max(|low|, |high|); constant: eps(dtype)|c|; orthogonal: "
                        "gain^2 max(n, m) eps(dtype); statistics: DKW, Hoeffding, normal tail and chi-square "
-                       "bounds at p = 1e-6 / (5 x 2 samples x configs) each, plus the rounding allowance"),
-            false_failure=("<= 1e-6 for the whole check (union bound over every config, both samples and the 5 "
+                       "bounds at p = 1e-6 / (6 x 2 samples x configs) each, plus the rounding allowance"),
+            false_failure=("<= 1e-6 for the whole check (union bound over every config, both samples and the 6 "
                            "statistical tests of each); 0 for constant and orthogonal"))
 def check_init_formula(subject):
     r"""For each formula the component claims (``implements``) and each config of
@@ -798,6 +822,10 @@ def check_init_formula(subject):
       correct initializer), and each end *reached*: the extreme weight lies in the band
       holding a fraction :math:`q = \ln(1/p)/N` of the mass next to the end (from the law's
       distribution function), missed with probability :math:`(1-q)^N \le p`.
+    * untruncated normal laws: both tails *reached*: the largest weight beyond the upper
+      :math:`q`-quantile and the smallest below the lower one, :math:`q = \ln(2/p)/N`, each missed
+      with probability :math:`(1-q)^N \le p/2` (a normal truncated at two standard deviations with
+      the same variance is caught here; its distribution function is within 0.02 of the normal's).
     * every random law: the Kolmogorov-Smirnov distance to the law's distribution
       function is at most :math:`\sqrt{\ln(2/p)/(2N)}` (DKW) plus :math:`r` times the
       largest density; the sample mean within Hoeffding's bound (bounded laws) or
@@ -808,7 +836,7 @@ def check_init_formula(subject):
       :math:`y = \ln(2/p)` (normal); each with the rounding allowance of :math:`r`
       (for a normal, :math:`r = 4\epsilon_{dtype}(|\mu| + \max|w - \mu|)`).
 
-    Budget: :math:`p = 10^{-6}/(5 \cdot 2 \cdot C)` per test for :math:`C` configs, so a
+    Budget: :math:`p = 10^{-6}/(6 \cdot 2 \cdot C)` per test for :math:`C` configs, so a
     correct component -- whatever way it consumes the random stream, whatever dtype it
     draws in -- fails the whole check with probability at most :math:`10^{-6}`. Every
     bound holds for exact draws of the law; only the distribution of the weights, not
@@ -844,3 +872,5 @@ def check_init_formula(subject):
                 if law.bounded:
                     _check_support(sample, p)
                 _check_distribution(sample, p)
+                if law.family == "normal":  # after the distribution: a wrong scale is reported as such
+                    _check_normal_tails(sample, p)
