@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .base import _as_array, _check_finite, _finite_as, _real_array
-from .errors import ConfigError, InputError, NonFiniteError, ShapeError
+from .errors import ComponentError, ConfigError, InputError, NeuroplugError, NonFiniteError, ShapeError
 from .layers import Dense
 from .validation import check_number
 
@@ -42,6 +42,14 @@ def _network_dtype(dtype: Any) -> np.dtype:
         raise ConfigError(f"dtype must be one of {', '.join(map(repr, _DTYPES))} (or their numpy types); "
                           f"got {dtype!r}")
     return np.dtype(_DTYPES[name])
+
+
+def _component_failed(exc: Exception, i: int, layer: Dense) -> Exception:
+    """``exc`` raised in layer ``i``: unchanged if neuroplug raised it on purpose, else a ComponentError."""
+    from .training import _component_label, _failing_component
+
+    who = _failing_component(exc) or _component_label(layer.activation)
+    return ComponentError(f"{who} (layer {i}) raised in predict: {type(exc).__name__}: {exc}")
 
 
 class _Workspace:
@@ -300,9 +308,20 @@ class Sequential:
         layer whose values were not finite.
         """
         X = a = self._check_input(X)
+        n = X.shape[0]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for layer in self.layers:
-                a = layer.forward(a)
+            for i, layer in enumerate(self.layers):
+                try:
+                    a = layer.forward(a)
+                except (NeuroplugError, MemoryError):
+                    raise
+                except Exception as exc:
+                    raise _component_failed(exc, i, layer) from exc
+                if not (isinstance(a, np.ndarray) and a.shape == (n, layer.units) and a.dtype.kind in "fiu"):
+                    from .training import _component_label, _shown
+
+                    raise ComponentError(f"{_component_label(layer.activation)} (layer {i}): forward returned "
+                                         f"{_shown(a)}; expected a real array of shape {(n, layer.units)}")
         if not np.isfinite(a).all():
             raise self._non_finite(X)
         return a

@@ -55,10 +55,12 @@ from . import hookspecs
 from .base import KINDS, Component
 from .errors import (
     AmbiguousComponentError,
+    ComponentError,
     ComponentNotFoundError,
     ConfigError,
     DuplicateComponentError,
     InputError,
+    NeuroplugError,
     PluginError,
     ShapeError,
 )
@@ -533,7 +535,7 @@ class Registry:
                     f"dict, an instance or a class that "
                     f"can be built; got the abstract class {spec.__module__}.{spec.__qualname__} (it does not "
                     f"implement {missing}): give a name such as {_EXAMPLE_NAMES[kind]!r} or a subclass")
-            factory, label = spec, spec.__name__
+            factory, label = spec, f"{kind} {spec.__module__}.{spec.__qualname__}"
         elif isinstance(spec, dict):
             unknown = set(spec) - {"kind", "name", "config"}
             if unknown or "name" not in spec:
@@ -560,6 +562,10 @@ class Registry:
                 # "gamma must be > 0, got -1" -> "schedule 'step_decay' (from neuroplug): gamma must be ..."
                 raise type(exc)(f"{label}: {exc}").with_traceback(exc.__traceback__) from None
             raise
+        except NeuroplugError:
+            raise
+        except Exception as exc:  # a plugin's constructor failed: name it, not a raw error from its code
+            raise ComponentError(f"{label}: its constructor raised {type(exc).__name__}: {exc}") from exc
         if not isinstance(component, interface):
             raise ConfigError(f"{label}: the factory returned {component!r}, not a {interface.__name__}")
         return component

@@ -38,6 +38,7 @@ import numpy as np
 
 from .errors import (
     AmbiguousComponentError,
+    ComponentError,
     ComponentNotFoundError,
     ConfigError,
     FileWriteError,
@@ -795,6 +796,10 @@ def _build_layer(fail: Callable[[str], ModelFileError], i: int, cfg: dict[str, A
             raise fail(f"{where}: {_clip(str(exc))}") from None
         except ComponentNotFoundError as exc:
             raise fail(f"layer {i} uses a component that is not installed: {_clip(str(exc))}") from None
+        except ComponentError as exc:  # a component's own code rejected the config in its own way
+            cause = exc.__cause__ if exc.__cause__ is not None else exc
+            raise fail(f"{where} cannot be built from the config {_short(spec['config'])}: "
+                       f"{type(cause).__name__}: {_clip(str(cause))}") from cause
         except NeuroplugError as exc:
             raise fail(f"{where} has an invalid configuration: {_clip(str(exc))}") from None
         except Exception as exc:  # a component's own code rejected the config in its own way

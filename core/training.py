@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .base import _check_finite, _real_array
+from .base import Activation, _check_finite, _real_array
 from .errors import (ComponentError, ConfigError, DivergenceError, InputError, NeuroplugError, NonFiniteError,
                      ShapeError)
 from .network import Sequential
@@ -549,10 +549,11 @@ class _Run:
         with np.errstate(all="ignore"):
             probe = loss_fn.forward(np.full((1, k), 1.0 / k if k > 1 else 0.5, dtype=dtype),
                                     np.take(Y, [0], axis=0))
-        if np.ndim(probe) != 0:
+        if np.ndim(probe) != 0 and getattr(loss_fn, "reduction", None) == "none":
             raise ConfigError(f"fit needs a loss that reduces a batch to one number; the "
                               f"{_component_label(loss_fn)} returns an array of shape {np.shape(probe)} "
                               f"(a reduction='none' configuration?)")
+        _check_loss_value(loss_fn, probe)
         Xt = np.ascontiguousarray(X, dtype=dtype)
         self.val = None
         if val is not None:
@@ -564,6 +565,8 @@ class _Run:
             self.val = (np.ascontiguousarray(Xv, dtype=dtype), yv, Yv)
         last = network.layers[-1].activation
         self.fused = last.link is not None and getattr(loss_fn, "link", None) == last.link
+        # every component's output is checked once, on the first samples, before any weight changes
+        check_component_outputs(network, loss_fn, Xt, Y, self.fused)
         self.params = network.parameters()
         self.grads = network.gradients()
         self.grad_flat = _shared_base(self.grads)
@@ -952,6 +955,74 @@ def _component_label(component: Any) -> str:
         if entry.registration.factory is type(component):
             return f"{component.kind} {entry.qualified_name!r} (plugin {entry.plugin.label})"
     return f"{component.kind} {type(component).__name__}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return f"{text[:60] + '...' if len(text) > 60 else text} of type {type(value).__name__}"
+
+
+def _check_returned(component: Any, what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` if it is a real array of ``shape``; a ComponentError naming ``component`` otherwise."""
+    if not (isinstance(value, np.ndarray) and value.shape == shape and value.dtype.kind in "fiu"):
+        raise ComponentError(f"{_component_label(component)}: {what} returned {_shown(value)}; expected a "
+                             f"real array of shape {shape} (checked on the first samples, before any "
+                             f"weight changed)")
+    return value
+
+
+def _check_loss_value(loss_fn: Any, value: Any) -> None:
+    """A loss's ``forward`` must give one real number."""
+    if isinstance(value, (bool, np.bool_)) or not (
+            isinstance(value, (int, float, np.integer, np.floating))
+            or (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu")):
+        raise ComponentError(f"{_component_label(loss_fn)}: forward returned {_shown(value)}; expected one "
+                             f"real number (checked on the first samples, before any weight changed)")
+
+
+def _checked_backward(act: Any, i: int, z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """``act.backward(z, a, grad)``, checked; for the default backward, ``derivative`` is checked
+    itself (``grad * derivative`` would broadcast a wrong shape silently) and called once."""
+    if type(act).backward is Activation.backward:
+        d = _check_returned(act, f"derivative (layer {i})", act.derivative(z.copy(), a.copy()), z.shape)
+        return grad * d
+    return _check_returned(act, f"backward (layer {i})", act.backward(z.copy(), a.copy(), grad.copy(),
+                                                                      out=grad.copy()), z.shape)
+
+
+def check_component_outputs(network: Sequential, loss_fn: Any, X: np.ndarray, Y: Any, fused: bool) -> None:
+    """Run the forward and backward passes once on the first (up to 2) samples and check
+    that every activation and the loss return real arrays of the right shape (and the loss
+    one number); raise :class:`ComponentError` naming the component otherwise. Called once
+    per :func:`fit`, before any weight changes: the training loop then checks nothing.
+    The loss's ``forward`` is not called here (:class:`_Run` checks its value on one row)."""
+    rows = min(X.shape[0], 2)
+    x, y = X[:rows], np.take(Y, np.arange(rows), axis=0)
+    layers = network.layers
+    zs, outs = [], []
+    a = x
+    with np.errstate(all="ignore"), _components_named(lambda: "before training (on the first samples)"):
+        for i, layer in enumerate(layers):
+            z = a @ layer.W
+            if layer.use_bias:
+                z = z + layer.b
+            act = layer.activation
+            a = _check_returned(act, f"forward (layer {i})", act.forward(z.copy(), out=np.empty_like(z)), z.shape)
+            zs.append(z)
+            outs.append(a)
+        # (the loss's value was checked on one row by the caller, before)
+        last = layers[-1].activation
+        if fused:
+            delta = _check_returned(loss_fn, "fused_gradient", loss_fn.fused_gradient(a.copy(), y), a.shape)
+        else:
+            g = _check_returned(loss_fn, "gradient", loss_fn.gradient(a.copy(), y), a.shape)
+            delta = _checked_backward(last, len(layers) - 1, zs[-1], a, g)
+        for i in range(len(layers) - 1, 0, -1):
+            grad = delta @ layers[i].W.T
+            prev = layers[i - 1].activation
+            delta = _checked_backward(prev, i - 1, zs[i - 1], outs[i - 1], grad)
 
 
 class _Culprit(Exception):

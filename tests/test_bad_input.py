@@ -469,7 +469,7 @@ DATAFILE = [
     FileCase("datafile-npz_missing_target", "d.npz", {"X": X0, "y": Y0}, "label", InputError, "d.npz",
              "['label']", r"holds \['X', 'y'\]"),
     FileCase("datafile-npz_pickled_objects", "d.npz", {"X": np.array([{"a": 1}] * N, dtype=object), "y": Y0},
-             None, InputError, "d.npz", "allow_pickle=False", r"not a readable \.npz"),
+             None, InputError, "d.npz", "'X'", r"Python objects.*never done"),
     FileCase("datafile-npz_X_1d", "d.npz", {"X": X0[:, 0], "y": Y0}, None, ShapeError, "X", "(12,)", r"2-D"),
     FileCase("datafile-npz_y_mismatch", "d.npz", {"X": X0, "y": Y0[:5]}, None, ShapeError, "y", "(5,)",
              r"one row per sample of X \(12\)"),
@@ -616,7 +616,7 @@ CLI = [
     ("cli-npz_X_1d", ["--data", "{data}"], {"X": X0[:, 0], "y": Y0}, ["data.npz", "X", "(12,)", "2-D"]),
     ("cli-npz_missing_y", ["--data", "{data}"], {"X": X0}, ["data.npz", "['y']", "holds ['X']"]),
     ("cli-npz_X_complex", ["--data", "{data}", "--batch-size", "2"], {"X": X0 + 1j, "y": Y0},
-     ["X", "complex128", "real numbers"]),
+     ["'X'", "'<c16'", "allowed: '<f4', '<f8'"]),
 ]
 
 

@@ -60,8 +60,9 @@ def test_a_too_large_lr_stops_with_the_last_finite_weights(act, optimizer, lr):
 
 def test_a_nan_derivative_is_named_and_nothing_of_that_step_is_applied():
     class NanAfter(npl.Activation):
-        """tanh whose derivative turns NaN from its 4th call on."""
-        calls = 0
+        """tanh whose derivative turns NaN from its 4th call in a step on (fit's check of the
+        components' outputs, before training, makes one call more)."""
+        calls = -1
 
         def forward(self, z, out=None):
             return np.tanh(z, out=out)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import math
 import os
+import stat
 from importlib import resources
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, ShapeError
+from ..errors import InputError, ModelFileError, ShapeError
 from ..validation import check_number
 
 __all__ = ["load_digits", "train_test_split", "load_digits_split", "load_csv", "load_npz", "load_data"]
@@ -78,18 +79,71 @@ def _labels(column: np.ndarray) -> np.ndarray:
     return column
 
 
-def load_csv(path: str | os.PathLike[str], target: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+#: The largest data file :func:`load_csv`, :func:`load_npz` and ``neuroplug train --data``
+#: read, in bytes (1 GiB); the ``max_bytes`` argument, or the environment variable
+#: ``NEUROPLUG_MAX_DATA_BYTES``, sets another.
+MAX_DATA_BYTES = 1 << 30
+_MAX_DATA_ENV = "NEUROPLUG_MAX_DATA_BYTES"
+
+
+def _max_bytes(max_bytes: Any) -> int:
+    if max_bytes is None:
+        env = os.environ.get(_MAX_DATA_ENV)
+        if env is None:
+            return MAX_DATA_BYTES
+        try:
+            max_bytes = int(env)
+        except ValueError:
+            raise InputError(f"{_MAX_DATA_ENV} must be a number of bytes (an integer >= 1), got {env!r}") from None
+        if max_bytes < 1:
+            raise InputError(f"{_MAX_DATA_ENV} must be a number of bytes (an integer >= 1), got {env!r}")
+        return max_bytes
+    return int(check_number("max_bytes", max_bytes, low=1, integer=True, error=InputError))
+
+
+def _open_data(path: str, max_bytes: int) -> int:
+    """An open descriptor of the regular file ``path`` of at most ``max_bytes`` bytes; an
+    InputError naming ``path`` for anything else (a FIFO is refused, not waited on)."""
+    try:  # non-blocking: a FIFO without a writer must not hang the open
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise InputError(f"--data {path!r} cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL byte in the path
+        raise InputError(f"--data {path!r} is not a valid path: {exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode)
+                    else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "a socket"
+                    if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+            raise InputError(f"--data {path!r} is {kind}; give a regular .csv or .npz file")
+        if info.st_size > max_bytes:
+            raise InputError(f"--data {path!r} holds {info.st_size} bytes, more than the limit of {max_bytes} "
+                             f"bytes (set max_bytes= or {_MAX_DATA_ENV} to read larger files)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def load_csv(path: str | os.PathLike[str], target: str | None = None, *,
+             max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read a CSV file with a header row; ``target`` names the label column (default: the last).
 
     Every other column is a numeric feature. Integral targets become int64 class labels.
     Every cell must be a finite number: an empty cell, text, ``nan`` or ``inf`` is an
     :class:`~neuroplug.errors.InputError` naming the line and the column, as is a row
-    with more or fewer values than the header has columns.
+    with more or fewer values than the header has columns. A path that is not a regular
+    file (a FIFO, a device, a directory) or a file larger than ``max_bytes`` (default
+    :data:`MAX_DATA_BYTES`) is an InputError too, before anything is read.
     """
     path = os.fspath(path)
+    fd = _open_data(path, _max_bytes(max_bytes))
     try:
         # utf-8-sig: a byte-order mark (as some spreadsheets write) is not part of the first column's name
-        with open(path, newline="", encoding="utf-8-sig") as fh:
+        with open(fd, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.reader(fh))
     except OSError as exc:
         raise InputError(f"--data {path!r} cannot be read: {exc.strerror or exc}") from None
@@ -128,20 +182,32 @@ def load_csv(path: str | os.PathLike[str], target: str | None = None) -> tuple[n
     return X, y
 
 
-def load_npz(path: str | os.PathLike[str], target: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Read arrays ``X`` and ``y`` (or the key given as ``target``) from an ``.npz`` file, without pickle."""
+def load_npz(path: str | os.PathLike[str], target: str | None = None, *,
+             max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read arrays ``X`` and ``y`` (or the key given as ``target``) from an ``.npz`` file, without pickle.
+
+    The archive is read by :class:`~neuroplug.serialization.SafeArchive`: a path that is
+    not a regular file, a file larger than ``max_bytes`` (default :data:`MAX_DATA_BYTES`),
+    a truncated or damaged archive, or an array whose header declares more than
+    ``max_bytes`` of data is an :class:`~neuroplug.errors.InputError`, before anything
+    large is allocated.
+    """
+    from ..serialization import SafeArchive
+
     path = os.fspath(path)
     key = target or "y"
+    limit = _max_bytes(max_bytes)
+    os.close(_open_data(path, limit))
     try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in ("X", key) if k not in data.files]
+        with SafeArchive(path, what="--data") as data:
+            files = sorted(data.names)
+            missing = [k for k in ("X", key) if k not in data.names]
             if missing:
-                raise InputError(f"{path}: missing array(s) {missing}; it holds {data.files}")
-            X, y = np.asarray(data["X"]), np.asarray(data[key])
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"--data {path!r} is not a readable .npz file: {exc}") from None
+                raise InputError(f"{path}: missing array(s) {missing}; it holds {files}")
+            X = data.array("X", kinds="fiub", max_bytes=limit)
+            y = data.array(key, kinds="fiub", max_bytes=limit)
+    except ModelFileError as exc:
+        raise InputError(f"{exc}") from None
     if X.ndim != 2:
         raise ShapeError(f"{path}: X must be 2-D (samples x features); got shape {X.shape}")
     if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
@@ -150,11 +216,12 @@ def load_npz(path: str | os.PathLike[str], target: str | None = None) -> tuple[n
     return X, y
 
 
-def load_data(path: str | os.PathLike[str], target: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Load ``.csv`` or ``.npz`` data by file extension."""
+def load_data(path: str | os.PathLike[str], target: str | None = None, *,
+              max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Load ``.csv`` or ``.npz`` data by file extension (see :func:`load_csv`, :func:`load_npz`)."""
     ext = os.path.splitext(os.fspath(path))[1].lower()
     if ext == ".csv":
-        return load_csv(path, target)
+        return load_csv(path, target, max_bytes=max_bytes)
     if ext == ".npz":
-        return load_npz(path, target)
+        return load_npz(path, target, max_bytes=max_bytes)
     raise InputError(f"--data must be a .csv or .npz file, got {os.fspath(path)!r}")
