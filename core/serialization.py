@@ -134,7 +134,7 @@ def _cannot(path: str, what: str, why: str, errno: int | None = None) -> FileWri
     return FileWriteError(f"cannot write {what} to {_clip(repr(path), 200)}: {why}", path=path, errno=errno)
 
 
-def check_writable(path: Any, what: str = "the file") -> str:
+def check_writable(path: Any, what: str = "the file", *, probe: bool = True) -> str:
     """Check that :func:`atomic_write` can write ``path``, without changing anything there.
 
     Returns the path as a ``str``. Raises :class:`~neuroplug.errors.InputError` for
@@ -142,7 +142,9 @@ def check_writable(path: Any, what: str = "the file") -> str:
     :class:`~neuroplug.errors.FileWriteError` (an ``OSError``) when the folder does
     not exist, the path is a directory or a special file (a device, FIFO or socket),
     an existing file is read-only, the name is too long, or the folder is not
-    writable. ``what`` ("the model") is used in the messages.
+    writable. ``what`` ("the model") is used in the messages. ``probe=False`` skips
+    creating (and removing) a temporary file in the folder, for a caller that is
+    about to create one anyway (:func:`atomic_write`).
     """
     path = _output_path(path, what)
     folder = os.path.dirname(os.path.abspath(path))
@@ -171,14 +173,16 @@ def check_writable(path: Any, what: str = "the file") -> str:
     if not os.path.isdir(folder):
         why = "is not a directory" if os.path.exists(folder) else "does not exist"
         raise _cannot(path, what, f"the folder {os.path.dirname(path) or folder!r} {why}", _errno.ENOENT)
+    if not probe:
+        return path
     try:  # the one sure test of a folder's permissions (os.access is wrong for root, ACLs, read-only mounts)
-        fd, probe = tempfile.mkstemp(prefix=".neuroplug-probe.", suffix=".tmp", dir=folder)
+        fd, probe_path = tempfile.mkstemp(prefix=".neuroplug-probe.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise _cannot(path, what, f"cannot create a file in the folder {folder!r} "
                       f"({exc.strerror or exc})", exc.errno) from None
     os.close(fd)
     try:
-        os.unlink(probe)
+        os.unlink(probe_path)
     except OSError:
         pass
     return path
@@ -193,7 +197,7 @@ def atomic_write(path: str | os.PathLike[str], write: Any, what: str = "the file
     the way (a full disk, ...) is a :class:`~neuroplug.errors.FileWriteError` naming
     ``path``. Either way nothing is left behind and a file already at ``path`` is unchanged.
     """
-    path = check_writable(path, what)
+    path = check_writable(path, what, probe=False)  # the temporary file below is the folder's probe
     folder = os.path.dirname(os.path.abspath(path))
     mode = _file_mode(path)
     # the temporary name is bounded: a long (but valid) target name must not make it too long
