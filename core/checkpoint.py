@@ -33,6 +33,7 @@ UTF-8 JSON and the arrays it refers to::
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from dataclasses import dataclass, field
@@ -142,6 +143,8 @@ class Checkpoint:
     history: dict[str, list[float]] = field(default_factory=dict)
     history_epochs: list[int] = field(default_factory=list)
     best: float | None = None
+    #: The file it was read from (by :func:`load_checkpoint`), named by the errors of a resume.
+    source: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def finished(self) -> bool:
@@ -259,7 +262,9 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         meta = archive.json(_META)
         fail = archive.fail
         try:
-            return _from_meta(meta, archive, network_from_config)
+            ckpt = _from_meta(meta, archive, network_from_config)
+            ckpt.source = os.fsdecode(archive.path)
+            return ckpt
         except ModelFileError:
             raise
         except (NeuroplugError, ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
@@ -289,10 +294,15 @@ def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
     names = archive.names - {_META}
     _need(len(names) <= _MAX_STATE_ARRAYS, f"the file holds {len(names)} arrays")
 
-    def get(name: Any, shape: Any = None, kinds: str = "biuf") -> np.ndarray:
-        _need(isinstance(name, str) and name in names, f"the array {name!r} it refers to is missing")
+    def get(name: Any, shape: Any = None, kinds: str = "biuf", what: str = "") -> np.ndarray:
+        _need(isinstance(name, str) and name in names, f"the array {name!r} {what or 'it'} refers to is missing")
         used.add(name)
-        return archive.array(name, shape=shape, kinds=kinds)
+        try:
+            return archive.array(name, shape=shape, kinds=kinds)
+        except ModelFileError as exc:
+            if not what:
+                raise
+            raise ModelFileError(f"{exc} (it holds {what})") from None
 
     names_of_weights = meta["weights"]
     _need(isinstance(names_of_weights, list), "weights must be a list of array names")
@@ -306,13 +316,13 @@ def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
 
     net = network_from_config(meta["network"], weight, fail=archive.fail)
     weights = [p.copy() for p in net.parameters()]
+    _need(all(np.isfinite(w).all() for w in weights), "its weights hold non-finite values "
+                                                       "(a checkpoint is written only with finite weights)")
     _need(len(weights) == len(names_of_weights), f"weights lists {len(names_of_weights)} arrays, "
                                                  f"the network has {len(weights)}")
     fit_config = _decode(meta["fit"], get)
-    _need(isinstance(fit_config, dict), "fit must be an object")
-    samples = _int(fit_config.get("samples"), "fit.samples", 1, _MAX_SAMPLES)
-    batch_size = _int(fit_config.get("batch_size"), "fit.batch_size", 1, samples)
-    epochs = _int(fit_config.get("epochs"), "fit.epochs", 1)
+    _check_fit_config(fit_config)
+    samples, batch_size, epochs = fit_config["samples"], fit_config["batch_size"], fit_config["epochs"]
     steps_per_epoch = -(-samples // batch_size)
     progress = meta["progress"]
     pkeys = {"epoch", "batch", "step", "shuffled", "lr", "epoch_loss", "stopped", "best"}
@@ -327,13 +337,15 @@ def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
               and math.isfinite(progress[key]), f"progress.{key} must be a finite number")
     best = _decode(progress["best"], get)
     _need(best is None or (isinstance(best, float) and not math.isnan(best)), "progress.best must be a number")
-    order = get(meta["order"], shape=(samples,), kinds="iu")
+    order = get(meta["order"], shape=(samples,), kinds="iu", what="order")
     _need(bool(np.array_equal(np.sort(order), np.arange(samples))), "order is not a permutation of the samples")
     pred = None
     if meta["pred"] is not None:
-        pred = get(meta["pred"], shape=(samples,), kinds="iu")
+        pred = get(meta["pred"], shape=(samples,), kinds="iu", what="pred")
+        classes, done = max(2, int(net.output_dim)), pred[:batch * batch_size]  # the batches done
+        _need(bool(((done >= 0) & (done < classes)).all()), f"pred holds a class outside [0, {classes})")
     rng = _decode(meta["rng"], get)
-    _need(isinstance(rng, dict) and isinstance(rng.get("bit_generator"), str), "rng must be a generator state")
+    _check_rng_state(rng)
     optimizer = _decode(meta["optimizer"], get)
     schedule = _decode(meta["schedule"], get)
     _need(isinstance(optimizer, dict) and isinstance(schedule, dict), "optimizer and schedule states must be objects")
@@ -347,7 +359,7 @@ def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
           and isinstance(history["epochs"], list) and isinstance(history["metrics"], dict),
           "history must be {epochs, metrics}")
     history_epochs = [_int(e, "history epoch", 0, epochs) for e in history["epochs"]]
-    metrics = {str(k): get(v, shape=(len(history_epochs),), kinds="f").tolist()
+    metrics = {str(k): get(v, shape=(len(history_epochs),), kinds="f", what=f"history.metrics.{k}").tolist()
                for k, v in history["metrics"].items()}
     _need(used == names, f"the file holds arrays nothing refers to: {sorted(names - used)[:5]}")
     return Checkpoint(
@@ -357,6 +369,130 @@ def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
         stopped=progress["stopped"], rng_state=rng, order=order.astype(np.intp), pred=pred,
         optimizer_state=optimizer, schedule_state=schedule, callback_states=callback_states,
         history=metrics, history_epochs=history_epochs, best=best)
+
+
+# ---------------------------------------------------------------------- the schema
+#: ``fit``'s arguments as a checkpoint records them (``_Run.config``): key -> check of the value.
+_FIT_CONFIG: dict[str, Any] = {
+    "loss": lambda v: _is_description(v, "loss"),
+    "optimizer": lambda v: _is_description(v, "optimizer"),
+    "schedule": lambda v: _is_description(v, "schedule"),
+    "lr": lambda v: _is_number(v) and math.isfinite(v) and v >= 0,
+    "epochs": lambda v: _is_int(v, 1, 1 << 62),
+    "batch_size": lambda v: _is_int(v, 1, _MAX_SAMPLES),
+    "samples": lambda v: _is_int(v, 1, _MAX_SAMPLES),
+    "shuffle": lambda v: isinstance(v, bool),
+    "seed": lambda v: v is None or _is_int(v, 0, 1 << 128),
+    "data": lambda v: isinstance(v, str),
+    "validation": lambda v: v is None or isinstance(v, str),
+    "callbacks": lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
+}
+
+#: The state of each numpy bit generator ``fit`` may use: key -> (kind, bounds or (dtype, shape)).
+_U32, _U64, _U128 = 1 << 32, 1 << 64, 1 << 128
+_BUFFERED = {"has_uint32": ("int", 0, 1), "uinteger": ("int", 0, _U32 - 1)}
+_RNG_STATES: dict[str, dict[str, Any]] = {
+    "PCG64": {"state": {"state": ("int", 0, _U128 - 1), "inc": ("odd", 1, _U128 - 1)}, **_BUFFERED},
+    "PCG64DXSM": {"state": {"state": ("int", 0, _U128 - 1), "inc": ("odd", 1, _U128 - 1)}, **_BUFFERED},
+    "MT19937": {"state": {"key": ("array", np.uint32, (624,)), "pos": ("int", 0, 624)}},
+    "Philox": {"state": {"counter": ("array", np.uint64, (4,)), "key": ("array", np.uint64, (2,))},
+               "buffer": ("array", np.uint64, (4,)), "buffer_pos": ("int", 0, 4), **_BUFFERED},
+    "SFC64": {"state": {"state": ("array", np.uint64, (4,))}, **_BUFFERED},
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_int(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _is_plain(value: Any, top: type | None = None, depth: int = 0) -> bool:
+    """JSON without arrays (a component description); ``top``: the type of the outer value."""
+    if top is not None and not isinstance(value, top):
+        return False
+    if depth > 20:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v, None, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_plain(v, None, depth + 1) for v in value)
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _is_description(value: Any, kind: str) -> bool:
+    """None (not recorded), ``describe()``'s ``{"kind", "name", "config"}``, or ``{"kind", "class"}``."""
+    if value is None:
+        return True
+    if not (_is_plain(value, dict) and value.get("kind") == kind):
+        return False
+    if set(value) == {"kind", "class"}:
+        return isinstance(value["class"], str)
+    return set(value) == {"kind", "name", "config"} and isinstance(value["name"], str) \
+        and isinstance(value["config"], dict)
+
+
+def _check_fit_config(config: Any) -> None:
+    """ValueError unless ``config`` is the record of ``fit``'s arguments a checkpoint holds."""
+    _need(isinstance(config, dict), "fit must be an object")
+    _need(set(config) == set(_FIT_CONFIG), f"fit keys must be {sorted(_FIT_CONFIG)}, got {sorted(config)}")
+    for key, valid in _FIT_CONFIG.items():
+        _need(valid(config[key]), f"fit.{key} is not valid: {_short(config[key])}")
+    _need(config["batch_size"] <= config["samples"], "fit.batch_size is larger than fit.samples")
+
+
+def _check_rng_state(state: Any) -> None:
+    """ValueError unless ``state`` is a valid state of one of numpy's bit generators.
+
+    numpy's own setters do not check every field (an out-of-range ``pos`` of
+    MT19937 crashes the interpreter on the next draw), so each field is checked here.
+    """
+    _need(isinstance(state, dict) and state.get("bit_generator") in _RNG_STATES,
+          f"rng must be the state of one of numpy's bit generators {sorted(_RNG_STATES)}")
+    name = state["bit_generator"]
+
+    def walk(schema: dict[str, Any], value: Any, where: str) -> None:
+        _need(isinstance(value, dict) and set(value) == set(schema),
+              f"{where} keys must be {sorted(schema)}, got {sorted(value) if isinstance(value, dict) else value!r}")
+        for key, rule in schema.items():
+            item, at = value[key], f"{where}.{key}"
+            if isinstance(rule, dict):
+                walk(rule, item, at)
+            elif rule[0] == "array":
+                _need(isinstance(item, np.ndarray) and item.dtype == rule[1] and item.shape == rule[2],
+                      f"{at} must be a {np.dtype(rule[1])} array of shape {rule[2]}, got {_short(item)}")
+            else:
+                _need(_is_int(item, rule[1], rule[2]) and (rule[0] != "odd" or item % 2 == 1),
+                      f"{at} must be an {'odd ' if rule[0] == 'odd' else ''}integer in "
+                      f"[{rule[1]}, {rule[2]}], got {_short(item)}")
+
+    walk(_RNG_STATES[name], {k: v for k, v in state.items() if k != "bit_generator"}, f"rng ({name})")
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _layout(value: Any, depth: int = 0) -> Any:
+    """The shape of a state, values left out: what a state must keep through ``set_state``/``get_state``."""
+    if depth > 20:
+        return "deep"
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape)
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    if isinstance(value, dict):
+        return {k: _layout(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_layout(v, depth + 1) for v in value]
+    return type(value).__name__
 
 
 # ---------------------------------------------------------------------- resuming
@@ -407,6 +543,106 @@ def check_resumable(ckpt: Checkpoint, run: Any) -> None:
     if ckpt.rng_state.get("bit_generator") != run.rng.bit_generator.state.get("bit_generator"):
         raise ConfigError(f"resume: the checkpoint's random generator is {ckpt.rng_state.get('bit_generator')}, "
                           f"but seed= gives a {type(run.rng.bit_generator).__name__}")
+
+
+def prepare_resume(ckpt: Checkpoint, run: Any) -> list[Any]:
+    """Check that ``ckpt`` can be restored into ``run`` as a whole, changing nothing of ``run``.
+
+    First :func:`check_resumable` (the same setup). Then every state the resume
+    would hand to a component is tried on a copy of that component: the
+    optimizer's, the schedule's and each callback's ``set_state`` must accept it
+    and ``get_state`` give back a state of the same layout (an array where a number
+    belongs is refused); the optimizer then takes one step with zero gradients on
+    copies of the weights, which must stay finite, and the schedule must give a
+    finite rate ``>= 0`` at the resume point; a callback's ``check_state(state,
+    network)``, if it has one, is called. The random generator's state is checked
+    field by field. A component that cannot be copied is tried for real when the
+    state is applied (and rolled back if it fails).
+
+    Returns the saved state of each of ``run.callbacks`` (``None`` for a callback
+    without one): each callback gets the first unused state saved by a callback
+    of its class.
+
+    Raises
+    ------
+    ModelFileError
+        For a checkpoint read from a file (naming it) whose state does not fit.
+    ConfigError
+        For a checkpoint of a different run, or an in-memory one whose state does not fit.
+    """
+    import warnings
+
+    check_resumable(ckpt, run)
+
+    def fail(why: str) -> NeuroplugError:
+        return resume_error(ckpt, why)
+
+    if not all(isinstance(w, np.ndarray) and np.isfinite(w).all() for w in ckpt.weights):
+        raise fail("its weights hold non-finite values (a checkpoint is written only with finite weights)")
+    try:
+        _check_rng_state(ckpt.rng_state)
+        bit_generator = type(run.rng.bit_generator)()
+        bit_generator.state = copy.deepcopy(ckpt.rng_state)
+    except Exception as exc:
+        raise fail(f"the random generator's state is not valid: {exc}") from None
+
+    def probe_optimizer(trial: Any) -> None:
+        weights = [np.array(w, dtype=p.dtype) for w, p in zip(ckpt.weights, run.params)]
+        trial.step(weights, [np.zeros_like(w) for w in weights], float(ckpt.lr))
+        if not all(np.isfinite(w).all() for w in weights):
+            raise ValueError("a step from this state makes a weight non-finite")
+
+    def probe_schedule(trial: Any) -> None:
+        rate = trial(ckpt.step if getattr(run, "batch_unit", False) else ckpt.epoch, run.base_lr)
+        if not (_is_number(rate) or isinstance(rate, np.floating)) or not (math.isfinite(rate) and rate >= 0):
+            raise ValueError(f"the schedule then gives the learning rate {rate!r}")
+
+    def attempt(component: Any, state: Any, what: str, probe: Any = None) -> None:
+        try:
+            trial = copy.deepcopy(component)
+        except Exception:
+            return  # tried for real when applied (see the docstring)
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                trial.set_state(copy.deepcopy(state))
+                back = _layout(trial.get_state())
+                if back != _layout(state):
+                    raise ValueError(f"get_state() then gives a different layout: {_short(back)}, "
+                                     f"saved {_short(_layout(state))}")
+                if probe is not None:
+                    probe(trial)
+        except Exception as exc:
+            raise fail(f"the {what} state does not fit the {what} given to fit: "
+                       f"{type(exc).__name__}: {exc}") from None
+
+    attempt(run.opt, ckpt.optimizer_state, "optimizer", probe_optimizer)
+    attempt(run.sched, ckpt.schedule_state, "schedule", probe_schedule)
+    saved = list(ckpt.callback_states)
+    states: list[Any] = []
+    for i, cb in enumerate(run.callbacks):
+        match = next((s for s in saved if s["type"] == type(cb).__name__), None)
+        if match is None:
+            states.append(None)
+            continue
+        saved.remove(match)
+        what = f"callbacks[{i}] ({type(cb).__name__})"
+        check = getattr(cb, "check_state", None)
+        if check is not None:
+            try:
+                check(match["state"], run.network)
+            except Exception as exc:
+                raise fail(f"the saved state of {what} is not valid: {type(exc).__name__}: {exc}") from None
+        attempt(cb, match["state"], what)
+        states.append(match["state"])
+    return states
+
+
+def resume_error(ckpt: Checkpoint, why: str) -> NeuroplugError:
+    """The error for a checkpoint whose state does not fit: ModelFileError naming its file, if it has one."""
+    if ckpt.source is not None:
+        return ModelFileError(f"cannot resume from the checkpoint {ckpt.source!r}: {why}")
+    return ConfigError(f"resume: {why}")
 
 
 def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:

@@ -124,6 +124,19 @@ class Callback:
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a state returned by :meth:`get_state` (see there)."""
 
+    def check_state(self, state: dict[str, Any], network: Sequential) -> None:
+        """Raise (any exception) unless :meth:`set_state` can take ``state`` for ``network``.
+
+        Called when ``fit`` resumes, before anything is restored, with the state
+        a checkpoint saved for this callback; a failure is reported as a
+        :class:`~neuroplug.errors.ModelFileError` naming the file and nothing
+        changes. :meth:`set_state` is also tried on a copy of the callback, and
+        :meth:`get_state` must then give back a state of the same layout (an array
+        where a number was saved is refused), so the default (nothing) is enough
+        for most callbacks; override it for what the layout does not show (value
+        ranges, shapes that depend on the network).
+        """
+
 
 class EarlyStopping(Callback):
     """Stop when a monitored metric has not improved for ``patience`` epochs.
@@ -193,13 +206,41 @@ class EarlyStopping(Callback):
             state[f"weights.{i}"] = w.copy()
         return state
 
+    def check_state(self, state: dict[str, Any], network: Sequential | None) -> None:
+        """ValueError unless ``state`` is one :meth:`get_state` gives (for ``network``, if given)."""
+        if not isinstance(state, dict):
+            raise ValueError(f"EarlyStopping state must be a dict, got {type(state).__name__}")
+        count = sum(1 for key in state if isinstance(key, str) and key.startswith("weights."))
+        keys = {"best", "wait", "best_epoch", "stopped_epoch"} | {f"weights.{i}" for i in range(count)}
+        if set(state) != keys:
+            raise ValueError(f"EarlyStopping state must have the keys {sorted(keys)}; missing "
+                             f"{sorted(keys - set(state))}, unknown {sorted(map(str, set(state) - keys))}")
+        best = state["best"]
+        if not (isinstance(best, (int, float)) and not isinstance(best, bool) and not math.isnan(best)):
+            raise ValueError(f"EarlyStopping state best must be a number, got {best!r:.60}")
+        for key in ("wait", "best_epoch", "stopped_epoch"):
+            value = state[key]
+            if not ((value is None and key != "wait") or (isinstance(value, int) and not isinstance(value, bool)
+                                                          and value >= 0)):
+                raise ValueError(f"EarlyStopping state {key} must be an integer >= 0"
+                                 f"{'' if key == 'wait' else ' or None'}, got {value!r:.60}")
+        params = None if network is None else network.parameters()
+        if count and params is not None and count != len(params):
+            raise ValueError(f"EarlyStopping state holds {count} best weights; the network has {len(params)}")
+        for i in range(count):
+            w = state[f"weights.{i}"]
+            if not (isinstance(w, np.ndarray) and w.dtype.kind == "f" and np.isfinite(w).all()):
+                raise ValueError(f"EarlyStopping state weights.{i} must be a finite float array")
+            if params is not None and (w.shape, w.dtype) != (params[i].shape, params[i].dtype):
+                raise ValueError(f"EarlyStopping state weights.{i} has shape {w.shape} and dtype {w.dtype}; "
+                                 f"the network's has {params[i].shape} and {params[i].dtype}")
+
     def set_state(self, state: dict[str, Any]) -> None:
-        """Restore a state returned by :meth:`get_state`."""
-        self._best = float(state["best"])
-        self._wait = int(state["wait"])
-        self.best_epoch = None if state["best_epoch"] is None else int(state["best_epoch"])
-        self.stopped_epoch = None if state["stopped_epoch"] is None else int(state["stopped_epoch"])
+        """Restore a state returned by :meth:`get_state` (checked first: nothing changes if it is invalid)."""
+        self.check_state(state, None)
         count = sum(1 for key in state if key.startswith("weights."))
+        self._best, self._wait = float(state["best"]), state["wait"]
+        self.best_epoch, self.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
         self._weights = [np.array(state[f"weights.{i}"]) for i in range(count)] or None
 
 
@@ -645,12 +686,18 @@ class _Run:
             fit_config=dict(self.config()), epoch=self.epoch, batch=self.batch, step=self.step,
             shuffled=self.shuffled, lr=self.lr_now, epoch_loss=self.total, stopped=self.state.stop,
             rng_state=copy.deepcopy(self.rng.bit_generator.state), order=self.order.copy(),
-            pred=self.pred.copy() if self.pred is not None and self.batch else None,
+            pred=self._done_predictions() if self.pred is not None and self.batch else None,
             optimizer_state=copy.deepcopy(self.opt.get_state()), schedule_state=copy.deepcopy(self.sched.get_state()),
             callback_states=[{"type": type(cb).__name__, "state": copy.deepcopy(cb.get_state())}
                              for cb in self.callbacks],
             history={k: list(v) for k, v in self.history.history.items()}, history_epochs=list(self.history.epoch),
             best=self.best)
+
+    def _done_predictions(self) -> np.ndarray:
+        """The epoch's predicted classes so far; 0 for the batches not done (not uninitialized memory)."""
+        pred = self.pred.copy()
+        pred[self.batch * self.batch_size:] = 0
+        return pred
 
     def _write(self, path: str) -> None:
         self.capture().save(path)
@@ -663,17 +710,21 @@ class _Run:
         return True
 
     def restore(self, ckpt: Any) -> None:
-        """Continue from ``ckpt``: every check first, then the state is applied."""
-        from .checkpoint import check_resumable
+        """Continue from ``ckpt``: the whole checkpoint is checked first (nothing changes when
+        it does not fit), then the state is applied; the callbacks' states in :meth:`train`."""
+        from .checkpoint import prepare_resume, resume_error
 
-        check_resumable(ckpt, self)
-        try:  # the components' states first: the network's weights change only when they fit
+        self.callback_states = prepare_resume(ckpt, self)
+        self._before_resume = (self.network.get_weights(), copy.deepcopy(self.opt.get_state()),
+                               copy.deepcopy(self.sched.get_state()), copy.deepcopy(self.rng.bit_generator.state))
+        try:  # tried on copies already; a component that cannot be copied is tried here
             self.opt.set_state(copy.deepcopy(ckpt.optimizer_state))
             self.sched.set_state(copy.deepcopy(ckpt.schedule_state))
             self.rng.bit_generator.state = copy.deepcopy(ckpt.rng_state)
-        except (NeuroplugError, TypeError, ValueError, KeyError) as exc:
-            raise ConfigError(f"resume: the checkpoint's optimizer, schedule or random generator state does "
-                              f"not fit the components given to fit ({type(exc).__name__}: {exc})") from None
+        except Exception as exc:
+            self._roll_back()
+            raise resume_error(ckpt, f"the optimizer or schedule state does not fit the components given to "
+                                     f"fit: {type(exc).__name__}: {exc}") from None
         self.network.set_weights(ckpt.weights)
         self.order[...] = ckpt.order
         if ckpt.pred is not None and self.pred is not None:
@@ -687,6 +738,36 @@ class _Run:
         for key, values in ckpt.history.items():
             self.history.history[key] = list(values)
         self.restored = ckpt
+
+    def _roll_back(self) -> None:
+        """Undo :meth:`restore`: the state before it, for a resume that failed half-way."""
+        weights, opt_state, sched_state, rng_state = self._before_resume
+        self.network.set_weights(weights)
+        self.opt.set_state(opt_state)
+        self.sched.set_state(sched_state)
+        self.rng.bit_generator.state = rng_state
+
+    def _restore_callbacks(self) -> None:
+        """Give each callback its saved state; if one refuses, put every callback and :meth:`restore` back."""
+        from .checkpoint import resume_error
+
+        done: list[tuple[Callback, Any]] = []
+        for i, (cb, saved) in enumerate(zip(self.callbacks, self.callback_states)):
+            if saved is None:
+                continue
+            before = cb.get_state()
+            try:
+                cb.set_state(copy.deepcopy(saved))
+            except Exception as exc:
+                for other, state in reversed(done + [(cb, before)]):
+                    try:
+                        other.set_state(state)
+                    except Exception:  # noqa: BLE001 - its own state, as good as it gets
+                        pass
+                self._roll_back()
+                raise resume_error(self.restored, f"the state of callbacks[{i}] ({type(cb).__name__}) does not "
+                                                  f"fit: {type(exc).__name__}: {exc}") from None
+            done.append((cb, before))
 
     # ------------------------------------------------------------------ base state (for recovery)
     def _mark_base(self) -> None:
@@ -710,12 +791,7 @@ class _Run:
         for cb in callbacks:
             cb.on_train_begin(state)
         if self.restored is not None:  # each callback gets the state of the first saved one of its class
-            saved = list(self.restored.callback_states)
-            for cb in callbacks:
-                match = next((s for s in saved if s["type"] == type(cb).__name__), None)
-                if match is not None:
-                    saved.remove(match)
-                    cb.set_state(copy.deepcopy(match["state"]))
+            self._restore_callbacks()
         if self.progress:
             from tqdm.auto import tqdm
 
