@@ -49,7 +49,7 @@ __all__ = ["Checkpointing", "Checkpoint", "load_checkpoint", "FORMAT_VERSION"]
 #: Version of the checkpoint layout written by :meth:`Checkpoint.save`.
 FORMAT_VERSION = 1
 _META = "checkpoint"
-_MAX_SAMPLES = 1 << 31
+_MAX_SAMPLES = 1 << 40
 _MAX_STATE_ARRAYS = 100_000
 
 
@@ -593,9 +593,13 @@ def prepare_resume(ckpt: Checkpoint, run: Any) -> list[Any]:
             raise ValueError("a step from this state makes a weight non-finite")
 
     def probe_schedule(trial: Any) -> None:
-        rate = trial(ckpt.step if getattr(run, "batch_unit", False) else ckpt.epoch, run.base_lr)
+        batch_unit = getattr(run, "batch_unit", False)
+        rate = trial(ckpt.step if batch_unit else ckpt.epoch, run.base_lr)
         if not (_is_number(rate) or isinstance(rate, np.floating)) or not (math.isfinite(rate) and rate >= 0):
             raise ValueError(f"the schedule then gives the learning rate {rate!r}")
+        if ckpt.shuffled and not batch_unit and float(rate) != ckpt.lr:  # the rate of the epoch in progress
+            raise ValueError(f"progress.lr is {ckpt.lr!r}, but the schedule's rate for epoch {ckpt.epoch} "
+                             f"is {float(rate)!r}")
 
     def attempt(component: Any, state: Any, what: str, probe: Any = None) -> None:
         try:

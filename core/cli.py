@@ -84,6 +84,30 @@ def _natural(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    """A number of seconds >= 0 (a time limit; 0: none)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def _growth(text: str) -> float | None:
+    """``--max-growth``: a number > 1, or ``off``."""
+    if text.strip().lower() in ("off", "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 1 or 'off', got {text!r}") from None
+    if not value > 1:
+        raise argparse.ArgumentTypeError(f"expected a number > 1 or 'off', got {text!r}")
+    return value
+
+
 _DEFAULT_CHECKPOINT = "neuroplug-train.ckpt.npz"
 #: Integer targets are class labels; more classes than this is almost surely a regression target.
 _MAX_CLASSES = 10_000
@@ -134,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--check", action="append", metavar="ID", help="only this check ID (repeatable)")
     sp.add_argument("--thorough", action="store_true", help="more hypothesis examples (for release CI)")
     sp.add_argument("--seed", type=_natural, default=0, help="seed of the checks' random inputs (default 0)")
+    sp.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                    help="time limit of each check on each component (default 60, or NEUROPLUG_SPEC_TIMEOUT; "
+                         "0: none); a check that outlives it fails, naming the check, and the run goes on")
     sp.add_argument("-v", "--verbose", action="store_true", help="list passed and skipped checks too")
 
     d = sub.add_parser("docs", parents=[common], help="build the HTML reference of the installed components",
@@ -177,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue from the checkpoint if it exists (the other options must be those of the "
                         "run that wrote it; --epochs may be larger); the result is bit-identical to an "
                         "uninterrupted run")
+    t.add_argument("--max-growth", type=_growth, default=1e4, metavar="FACTOR|off",
+                   help="stop, like a divergence, when the weights' RMS grows more than FACTOR times (from "
+                        "at least 1) within an epoch (default 1e4; 'off' turns the check off)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -281,6 +311,9 @@ def _cmd_spec(args: argparse.Namespace) -> int:
     from .spec.framework import get_check
     from .spec.runner import run_spec
 
+    from .spec.runner import resolve_timeout
+
+    resolve_timeout(args.timeout)  # NEUROPLUG_SPEC_TIMEOUT too: an InputError before any check runs
     for check_id in args.check or ():
         try:
             get_check(check_id)
@@ -291,7 +324,8 @@ def _cmd_spec(args: argparse.Namespace) -> int:
 
         check_writable(args.output, "the report")
     with _plugin_output_to_stderr():  # only the report reaches stdout
-        result = run_spec(args.selector, seed=args.seed, thorough=args.thorough, checks=args.check)
+        result = run_spec(args.selector, seed=args.seed, thorough=args.thorough, checks=args.check,
+                          timeout=args.timeout)
         text = {"text": lambda r: render.to_text(r, verbose=args.verbose), "json": render.to_json,
                 "junit": render.to_junit_xml}[args.format](result)
     if args.output:
@@ -409,7 +443,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             optimizer=create("optimizer", args.optimizer, **params.get("optimizer", {})),
             schedule=create("schedule", args.schedule, **params.get("schedule", {})),
             lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-            validation_data=(X_test, y_test), progress=not args.no_progress, checkpoint=policy, resume=resume)
+            validation_data=(X_test, y_test), progress=not args.no_progress, checkpoint=policy, resume=resume,
+            max_growth=args.max_growth)
     except TrainingInterrupted as exc:
         print(f"neuroplug train: {exc}", file=sys.stderr)
         if exc.path:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .base import Activation, Initializer
-from .errors import ConfigError, NonFiniteError
+from .errors import ComponentError, ConfigError, NeuroplugError, NonFiniteError
 from .registry import create, describe
 from .validation import check_bool, check_number
 
@@ -77,6 +77,26 @@ class Dense:
         """True once the weights exist."""
         return self.W is not None
 
+    def _draw(self, what: str, init: Initializer, fan_in: int, rng: np.random.Generator, dtype: Any) -> np.ndarray:
+        """``init(fan_in, units, rng, dtype)`` as a real array; a ComponentError naming it if it raises or
+        returns something else."""
+        from .registry import component_label
+
+        try:
+            values = init(fan_in, self.units, rng, dtype)
+        except (NeuroplugError, MemoryError):
+            raise
+        except Exception as exc:
+            raise ComponentError(f"{component_label(init)} raised drawing the {what} of a layer of {fan_in} "
+                                 f"inputs and {self.units} units: {type(exc).__name__}: {exc}") from exc
+        if not (isinstance(values, np.ndarray) and values.dtype.kind in "fiu"):
+            shown = (f"an array of dtype {values.dtype}" if isinstance(values, np.ndarray)
+                     else f"{repr(values)[:60]} of type {type(values).__name__}")
+            raise ComponentError(f"{component_label(init)} returned {shown} for the {what} of a layer of "
+                                 f"{fan_in} inputs and {self.units} units; expected a real numpy array of shape "
+                                 f"{(fan_in, self.units)}")
+        return values
+
     def build(self, input_dim: int, rng: np.random.Generator, dtype: Any = np.float32) -> None:
         """Create ``W`` (``input_dim x units``) and ``b`` (``units``) from ``rng``.
 
@@ -84,10 +104,10 @@ class Dense:
         that are not finite in ``dtype`` (a third-party initializer's, say).
         """
         shape = (input_dim, self.units)
-        W = np.asarray(self.init(input_dim, self.units, rng, dtype))
+        W = self._draw("weights", self.init, input_dim, rng, dtype)
         if W.shape != shape:
             raise ConfigError(f"initializer {self.init!r} returned shape {W.shape}, expected {shape}")
-        b = np.asarray(self.bias_init(1, self.units, rng, dtype)).reshape(-1)
+        b = self._draw("biases", self.bias_init, 1, rng, dtype).reshape(-1)
         if b.shape != (self.units,):
             raise ConfigError(f"bias initializer {self.bias_init!r} returned {b.size} values, expected {self.units}")
         for what, init, values in (("initializer", self.init, W), ("bias initializer", self.bias_init, b)):

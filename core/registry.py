@@ -67,6 +67,7 @@ from .errors import (
 from .types import REGISTRATION_TYPES, ComponentRegistration
 
 __all__ = [
+    "component_label",
     "Registry",
     "PluginInfo",
     "Entry",
@@ -808,6 +809,21 @@ def create(kind: str, spec: Any, /, **params: Any) -> Component:
     See :meth:`Registry.create`.
     """
     return get_registry().create(kind, spec, **params)
+
+
+def component_label(component: Any) -> str:
+    """``kind 'dist:name' (plugin dist:entry)`` for a registered component, ``kind ClassName`` otherwise.
+
+    How error messages name a component (with the plugin that provides it).
+    """
+    kind = getattr(component, "kind", "component")
+    try:
+        for entry in get_registry().entries(kind):
+            if entry.registration.factory is type(component):
+                return f"{kind} {entry.qualified_name!r} (plugin {entry.plugin.label})"
+    except (NeuroplugError, KeyError):  # an unknown kind: named by its class
+        pass
+    return f"{kind} {type(component).__name__}"
 
 
 def describe(component: Component) -> dict[str, Any]:

@@ -384,11 +384,16 @@ class SafeArchive:
     """
 
     def __init__(self, path: str | os.PathLike[str], what: str = "model") -> None:
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise InputError(f"the path of the {what} to load must be a str or path, got {path!r:.60} of type "
+                             f"{type(path).__name__}")
         self.path = os.fspath(path)
         self.what = what
         self.names: frozenset[str] = frozenset()
         self._fh: Any = None
         self._zip: zipfile.ZipFile | None = None
+        if not self.path or ("\0" if isinstance(self.path, str) else b"\0") in self.path:
+            raise self.fail("not a file name (empty, or holds a NUL byte)")
         try:  # non-blocking, so that a FIFO is refused below instead of waiting for a writer
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         except FileNotFoundError:

@@ -307,7 +307,11 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
     if isinstance(callbacks, (str, bytes, dict)) or not isinstance(callbacks, Iterable):
         raise InputError(f"callbacks must be a list of neuroplug.Callback instances, got {callbacks!r} "
                          f"of type {type(callbacks).__name__}")
-    callbacks = list(callbacks)
+    try:
+        callbacks = list(callbacks)
+    except Exception:  # an iterable that cannot be iterated (a 0-d array, a generator that raises)
+        raise InputError(f"callbacks must be a list of neuroplug.Callback instances, got {callbacks!r:.60} "
+                         f"of type {type(callbacks).__name__}") from None
     for i, cb in enumerate(callbacks):
         if isinstance(cb, type) and issubclass(cb, Callback):
             raise InputError(f"callbacks[{i}] is the class {cb.__name__}, not an instance; "
@@ -393,6 +397,24 @@ def _describe_or_class(component: Any) -> dict[str, Any] | None:
         return {"kind": component.kind, "class": f"{cls.__module__}.{cls.__qualname__}"}
 
 
+#: The most epochs ``fit`` accepts (what a checkpoint can record).
+_MAX_EPOCHS = 1 << 62
+#: ``fit``'s default ``max_growth``: the factor by which the weights' RMS may grow in one epoch.
+DEFAULT_MAX_GROWTH = 1e4
+
+
+def _rms(arrays: list[np.ndarray]) -> float:
+    """The root mean square of all the values of ``arrays`` (float64, without overflow)."""
+    count = sum(a.size for a in arrays)
+    if not count:
+        return 0.0
+    scale = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+    if scale == 0.0 or not math.isfinite(scale):
+        return scale
+    total = sum(float(np.sum(np.square(a / scale, dtype=np.float64))) for a in arrays)
+    return scale * math.sqrt(total / count)
+
+
 def _all_finite(arrays: list[np.ndarray]) -> bool:
     return all(bool(np.isfinite(a).all()) for a in arrays)
 
@@ -429,7 +451,7 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
         lr: float = 0.01, schedule: Any = "constant", epochs: int = 10, batch_size: int = 32,
         shuffle: bool = True, seed: Any = None, validation_data: tuple[Any, Any] | None = None,
         callbacks: Iterable[Callback] = (), progress: bool = False, checkpoint: Any = None,
-        resume: Any = False) -> History:
+        resume: Any = False, max_growth: float | None = DEFAULT_MAX_GROWTH) -> History:
     """Train ``network`` on ``(X, y)`` with mini-batch gradient descent.
 
     Parameters
@@ -470,6 +492,16 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
         from that. The other arguments must be those of the run that wrote it
         (``epochs`` may be larger); the result is bit-identical to a run that was
         never interrupted.
+    max_growth : float or None
+        Stop a run that is finite but blowing up: when, at the end of an epoch, the
+        root mean square of all the weights exceeds ``max_growth`` times the larger
+        of 1 and their RMS at the start of the epoch, training stops like a
+        divergence (the step where the RMS crossed that limit is found and named, with
+        the layer whose weights grew most). Default ``1e4`` (``DEFAULT_MAX_GROWTH``):
+        weights that start at RMS <= 1 may reach RMS 10,000 within one epoch;
+        ordinary training grows them by a small factor. ``None`` turns the check
+        off (e.g. for unscaled regression targets of order 1e4 and more). The check
+        costs one pass over the weights per epoch, nothing per step.
 
     Returns
     -------
@@ -489,7 +521,9 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
         When the loss, a gradient or a weight becomes non-finite; the weights and
         the optimizer state are restored to the last finite state (after the last
         good step) and the error names the step, the epoch, the learning rate and
-        the layer or component that first produced the non-finite value.
+        the layer or component that first produced the non-finite value. Also when
+        the weights blow up while staying finite (``max_growth``): restored to
+        their values before the step that took them over the limit.
     ComponentError
         When a component raises; it names the component and its plugin. The weights
         are restored to the start of the epoch.
@@ -507,7 +541,7 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
     X, y = _as_data(X, y, network, "training")
     n = X.shape[0]
     check_number("lr", lr, low=0, low_inclusive=False, error=InputError)
-    check_number("epochs", epochs, low=1, integer=True, error=InputError)
+    check_number("epochs", epochs, low=1, high=_MAX_EPOCHS, integer=True, error=InputError)
     check_number("batch_size", batch_size, low=1, high=n, integer=True, error=InputError)
     check_bool("shuffle", shuffle, error=InputError)
     check_bool("progress", progress, error=InputError)
@@ -521,6 +555,11 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
             raise InputError(f"checkpoint must be a file path (not empty, no NUL byte) or a "
                              f"neuroplug.Checkpointing, got {checkpoint!r}") from None
     callbacks = _check_callbacks(callbacks)
+    if max_growth is not None:
+        check_number("max_growth", max_growth, low=1, low_inclusive=False, error=InputError)
+        max_growth = float(max_growth)
+        if math.isnan(max_growth):
+            raise InputError(f"max_growth must be a number > 1 or None, got {max_growth!r}")
     source = None
     if resume is True:
         if policy is None:
@@ -554,7 +593,7 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
             check_writable(policy.best_path, "the best epoch's checkpoint")
     with _components_named(lambda: "before training"):
         run = _Run(network, X, y, loss_fn, opt, sched, float(lr), int(epochs), int(batch_size), shuffle, seed,
-                   val, callbacks, progress, policy)
+                   val, callbacks, progress, policy, max_growth)
     if source is not None:
         run.restore(source)
     elif policy is not None:
@@ -575,10 +614,12 @@ class _Run:
     def __init__(self, network: Sequential, X: np.ndarray, y: np.ndarray, loss_fn: Any, opt: Any, sched: Any,
                  lr: float, epochs: int, batch_size: int, shuffle: bool, seed: Any,
                  val: tuple[np.ndarray, np.ndarray] | None, callbacks: list[Callback], progress: bool,
-                 policy: Any) -> None:
+                 policy: Any, max_growth: float | None = None) -> None:
         self.network, self.loss_fn, self.opt, self.sched = network, loss_fn, opt, sched
         self.base_lr, self.epochs, self.batch_size, self.shuffle = lr, epochs, batch_size, shuffle
         self.callbacks, self.progress, self.policy = callbacks, progress, policy
+        self.max_growth = max_growth
+        self.growth_limit: float | None = None
         dtype = network.dtype
         self.n = n = X.shape[0]
         self.classify = _is_classification(y, network)
@@ -702,12 +743,15 @@ class _Run:
     def _write(self, path: str) -> None:
         self.capture().save(path)
 
-    def _checkpoint_now(self) -> bool:
-        """Write the periodic checkpoint; False (and nothing written) when a weight is non-finite."""
+    def _checkpoint_now(self) -> str | None:
+        """Write the periodic checkpoint; or (nothing written) ``"weights"`` when a weight is
+        non-finite, ``"growth"`` when the weights are past ``max_growth``'s limit."""
         if not _all_finite(self.params):
-            return False
+            return "weights"
+        if self.growth_limit is not None and _rms(self.params) > self.growth_limit:
+            return "growth"
         self._write(self.policy.path)
-        return True
+        return None
 
     def restore(self, ckpt: Any) -> None:
         """Continue from ``ckpt``: the whole checkpoint is checked first (nothing changes when
@@ -773,6 +817,9 @@ class _Run:
     def _mark_base(self) -> None:
         self._base = (self.network.get_weights(), copy.deepcopy(self.opt.get_state()),
                       self.batch, self.step, self.total, self.lr_now)
+        # the RMS of the weights the epoch may not exceed (max_growth): checked at its end
+        self.growth_limit = (None if self.max_growth is None
+                             else self.max_growth * max(_rms(self._base[0]), 1.0))
 
     def _restore_base(self) -> None:
         weights, opt_state, self.batch, self.step, self.total, self.lr_now = self._base
@@ -874,6 +921,7 @@ class _Run:
         sched, batch_unit, table = self.sched, self.batch_unit, self.lr_table
         pred, single_output = self.pred, self.network.output_dim == 1
         every = 0 if replay else self.every
+        growth_limit = self.growth_limit if replay else None
         flag = self.flag
         bar = None if replay else self.bar
         greater, dot, isfinite = np.greater, np.dot, math.isfinite
@@ -910,9 +958,13 @@ class _Run:
                         reason = "gradient"
                         break
                 opt_step(params, grads, lr_now)
-                if replay and not _all_finite(params):
-                    reason = "weights"
-                    break
+                if replay:  # re-playing to find a culprit: each update is checked
+                    if not _all_finite(params):
+                        reason = "weights"
+                        break
+                    if growth_limit is not None and _rms(params) > growth_limit:
+                        reason = "growth"
+                        break
                 total += batch_loss * m
                 step += 1
                 b += 1
@@ -920,8 +972,8 @@ class _Run:
                     bar.update(1)
                 if every and not step % every:
                     self.batch, self.step, self.total, self.lr_now = b, step, total, lr_now
-                    if not self._checkpoint_now():
-                        reason = "weights"
+                    reason = self._checkpoint_now()
+                    if reason is not None:
                         break
                 if flag[0]:
                     reason = "interrupt"
@@ -936,6 +988,8 @@ class _Run:
         network, state = self.network, self.state
         if not _all_finite(self.params):
             self._diverged("weights")
+        if self.growth_limit is not None and _rms(self.params) > self.growth_limit:
+            self._diverged("growth")
         n = self.n
         logs = {"loss": self.total / n, "lr": self.lr_now}
         if self.classify:
@@ -991,6 +1045,8 @@ class _Run:
 
     def _diverged(self, reason: str) -> None:
         """Put the last finite state back, find what produced the non-finite value, raise."""
+        if reason == "growth":
+            self._blew_up()
         failing = self.batch
         if reason in ("weights", "raised") or not _all_finite(self.params):
             # a finite step made a weight non-finite (an overflowing update) earlier on:
@@ -1015,6 +1071,30 @@ class _Run:
             f"the data and the components.",
             epoch=self.epoch, step=step, batch=failing, lr=lr_now, where=where)
 
+    def _blew_up(self) -> None:
+        """The weights grew past ``max_growth``'s limit: find the step that took them over, restore, raise."""
+        limit, reached = self.growth_limit, self.batch
+        layers = [[i for i, _ in enumerate(self._base[0]) if i // 2 == k] for k in range(len(self.network.layers))]
+        start = [_rms([self._base[0][i] for i in idx]) for idx in layers]
+        self._restore_base()
+        self._steps(stop=reached, replay=True)  # stops after the update that crossed the limit
+        failing = self.batch
+        grown = [_rms([self.params[i] for i in idx]) for idx in layers]  # just after that update
+        self._restore_base()
+        self._steps(stop=failing, replay=True)  # the state before it
+        _, worst = max((g / max(s0, 1.0), k) for k, (s0, g) in enumerate(zip(start, grown)))
+        lr_now = self._rate_at(failing)
+        where = (f"the weights of layers[{worst}] grew from RMS {start[worst]:.3g} at the start of the epoch to "
+                 f"{grown[worst]:.3g}, taking the weights' RMS past {limit:.3g} (max_growth={self.max_growth:g} "
+                 f"times the larger of 1 and their RMS at the start of the epoch)")
+        step = self.step
+        raise DivergenceError(
+            f"training blew up at step {step} (epoch {self.epoch}, batch {failing}) with lr={lr_now:g}: {where}. "
+            f"The weights and the optimizer state were restored to their values before that step "
+            f"({'before the first step' if step == 0 else f'after step {step - 1}'}). Lower lr, or check the "
+            f"data and the components; max_growth=None (neuroplug train --max-growth off) turns this check off.",
+            epoch=self.epoch, step=step, batch=failing, lr=lr_now, where=where)
+
     def _rate_at(self, batch: int) -> float:
         if not self.batch_unit:
             return self.lr_now
@@ -1025,12 +1105,9 @@ class _Run:
 
 def _component_label(component: Any) -> str:
     """``kind 'dist:name' (plugin dist:entry)`` for a registered component, ``kind ClassName`` otherwise."""
-    from .registry import get_registry
+    from .registry import component_label
 
-    for entry in get_registry().entries(component.kind):
-        if entry.registration.factory is type(component):
-            return f"{component.kind} {entry.qualified_name!r} (plugin {entry.plugin.label})"
-    return f"{component.kind} {type(component).__name__}"
+    return component_label(component)
 
 
 def _shown(value: Any) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import os
+import signal
+import threading
 import time
 import traceback
 import warnings
@@ -11,7 +15,7 @@ from typing import Any, Iterable, Mapping
 from .framework import KINDS, NotApplicable, SpecFailure, Subject, all_checks, get_check
 
 __all__ = ["CheckResult", "SpecReport", "run_check", "check_component", "subjects_for", "run_spec",
-           "STATUSES", "declaration_problems"]
+           "STATUSES", "declaration_problems", "DEFAULT_TIMEOUT", "resolve_timeout"]
 
 #: Outcome of one check. "xfail": failed as declared; "xpass": declared to fail but passed.
 STATUSES = ("passed", "failed", "skipped", "xfailed", "xpassed")
@@ -67,11 +71,103 @@ class SpecReport:
         return out
 
 
-def run_check(check_id: str, subject: Subject) -> CheckResult:
-    """Run one check on one subject, honouring its declared expected failures."""
+#: The time limit of one check on one component, in seconds, unless ``timeout=`` (or
+#: ``neuroplug spec --timeout``, or the environment variable ``NEUROPLUG_SPEC_TIMEOUT``)
+#: says otherwise; 0 turns it off. Our slowest check takes under 1 s (``--thorough``:
+#: a few seconds), so a minute means a component that loops or waits, not a slow one.
+DEFAULT_TIMEOUT = 60.0
+_TIMEOUT_ENV = "NEUROPLUG_SPEC_TIMEOUT"
+
+
+def resolve_timeout(timeout: Any = None) -> float:
+    """The per-check time limit in seconds (0: none) from ``timeout``, else the environment, else the default.
+
+    Raises InputError (a ValueError) naming the value and where it came from unless it is a number >= 0.
+    """
+    source = "timeout"
+    if timeout is None:
+        text = os.environ.get(_TIMEOUT_ENV, "").strip()
+        if not text:
+            return DEFAULT_TIMEOUT
+        source, timeout = _TIMEOUT_ENV, text
+        try:
+            timeout = float(text)
+        except ValueError:
+            pass
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout) or timeout < 0:
+        from neuroplug.errors import InputError
+
+        raise InputError(f"{source} must be a number of seconds >= 0 (0 turns the time limit off), "
+                         f"got {timeout!r}")
+    return 0.0 if math.isinf(timeout) else float(timeout)
+
+
+class _TimeLimit(BaseException):
+    """Raised in a check that outlived its time limit (a BaseException: a check's ``except Exception`` lets it by)."""
+
+
+def _call_with_time_limit(seconds: float, fn: Any, *args: Any) -> Any:
+    """``fn(*args)``, interrupted with :class:`_TimeLimit` after ``seconds`` (0: no limit).
+
+    In the main thread of a POSIX process a SIGALRM timer interrupts the check
+    wherever the interpreter is (a pure-Python loop, ``time.sleep``; a single long
+    numpy call finishes first); the previous SIGALRM handler and timer are put
+    back afterwards. Elsewhere the check runs in a daemon thread that is abandoned
+    (it keeps running in the background) when it outlives the limit.
+    """
+    if not seconds:
+        return fn(*args)
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        def alarm(signum: int, frame: Any) -> None:
+            raise _TimeLimit()
+
+        previous = signal.signal(signal.SIGALRM, alarm)
+        outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+        started = time.monotonic()
+        try:
+            return fn(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if outer_delay:  # an outer timer (e.g. pytest-timeout's) keeps its deadline
+                left = outer_delay - (time.monotonic() - started)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), outer_interval)
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append(("value", fn(*args)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome.append(("error", exc))
+
+    worker = threading.Thread(target=target, name="neuroplug-spec-check", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive() or not outcome:
+        raise _TimeLimit()
+    kind, value = outcome[0]
+    if kind == "error":
+        raise value
+    return value
+
+
+def run_check(check_id: str, subject: Subject, *, timeout: float | None = None) -> CheckResult:
+    """Run one check on one subject, honouring its declared expected failures.
+
+    ``timeout``: the check's time limit in seconds (see :data:`DEFAULT_TIMEOUT`); a
+    check that outlives it fails with a message naming it and the limit.
+    """
     check = get_check(check_id)
+    limit = resolve_timeout(timeout)
     started = time.perf_counter()
-    status, message = _execute(check.func, subject)
+    try:
+        status, message = _call_with_time_limit(limit, _execute, check.func, subject)
+    except _TimeLimit:
+        status, message = "failed", (
+            f"{check_id} did not finish within its time limit of {limit:g} s on {subject.kind} {subject.name!r} "
+            f"(a loop that never ends, or a component waiting for something?); the run went on with the next "
+            f"check. To allow more time: neuroplug spec --timeout SECONDS, check_component(..., timeout=SECONDS) "
+            f"or {_TIMEOUT_ENV}=SECONDS (0 turns the limit off)")
     if status == "failed":
         message += f"\nformula checked ({check.id}, docs: spec reference #{check.anchor}): {check.title}" + (
             f" -- {check.formula}" if check.formula else "")
@@ -116,7 +212,7 @@ def _execute_inner(func: Any, subject: Subject) -> tuple[str, str]:
 
 def check_component(component: Any, *, expected_failed_checks: Mapping[str, str] | None = None,
                     checks: Iterable[str] | None = None, seed: int = 0, thorough: bool = False,
-                    **subject_fields: Any) -> SpecReport:
+                    timeout: float | None = None, **subject_fields: Any) -> SpecReport:
     """Run every applicable check on one component instance (registered or not).
 
     Parameters
@@ -131,6 +227,10 @@ def check_component(component: Any, *, expected_failed_checks: Mapping[str, str]
         Seed of the checks' random inputs.
     thorough : bool
         More examples in property-based checks.
+    timeout : float, optional
+        Time limit of each check in seconds (default :data:`DEFAULT_TIMEOUT`, or the
+        environment variable ``NEUROPLUG_SPEC_TIMEOUT``); 0 turns it off. A check
+        that outlives it is reported as failed, naming the check and the limit.
     **subject_fields
         ``properties``, ``implements`` (iterables of str), ``example_configs``
         (list of dicts), ``parameter_space`` (``{parameter: neuroplug.Param}``)
@@ -145,11 +245,12 @@ def check_component(component: Any, *, expected_failed_checks: Mapping[str, str]
     ValueError
         For an ``implements`` name that is not a formula of the component's kind,
         or an ``expected_failed_checks`` ID that is not a check of its kind (the
-        message lists the valid ones).
+        message lists the valid ones), or a ``timeout`` that is not a number >= 0.
     """
+    resolve_timeout(timeout)  # an invalid limit fails before anything runs
     subject = subject_from_instance(component, expected_failed_checks=expected_failed_checks, seed=seed,
                                     thorough=thorough, **subject_fields)
-    return run_subjects([subject], checks=checks)
+    return run_subjects([subject], checks=checks, timeout=timeout)
 
 
 def subject_from_instance(component: Any, *, expected_failed_checks: Mapping[str, str] | None = None,
@@ -283,9 +384,18 @@ def subjects_for(selector: str | None = None, *, seed: int = 0, thorough: bool =
     return subjects
 
 
-def run_subjects(subjects: Iterable[Subject], *, checks: Iterable[str] | None = None) -> SpecReport:
-    """Run the applicable checks on each subject."""
+def run_subjects(subjects: Iterable[Subject], *, checks: Iterable[str] | None = None,
+                 timeout: float | None = None) -> SpecReport:
+    """Run the applicable checks on each subject (``timeout``: each check's limit, see :func:`run_check`)."""
+    timeout = resolve_timeout(timeout)
     wanted = set(checks) if checks is not None else None
+    for check_id in sorted(wanted or ()):  # a misspelt ID would silently run nothing
+        try:
+            get_check(check_id)
+        except KeyError as exc:
+            from neuroplug.errors import InputError
+
+            raise InputError(str(exc.args[0])) from None
     report = SpecReport()
     started = time.perf_counter()
     for subject in subjects:
@@ -294,12 +404,13 @@ def run_subjects(subjects: Iterable[Subject], *, checks: Iterable[str] | None = 
                                            "implements": sorted(subject.implements)}
         for check in all_checks(subject.kind):
             if wanted is None or check.id in wanted:
-                report.results.append(run_check(check.id, subject))
+                report.results.append(run_check(check.id, subject, timeout=timeout))
     report.seconds = time.perf_counter() - started
     return report
 
 
 def run_spec(selector: str | None = None, *, seed: int = 0, thorough: bool = False,
-             checks: Iterable[str] | None = None) -> SpecReport:
-    """Validate installed components chosen by ``selector`` (see :func:`subjects_for`)."""
-    return run_subjects(subjects_for(selector, seed=seed, thorough=thorough), checks=checks)
+             checks: Iterable[str] | None = None, timeout: float | None = None) -> SpecReport:
+    """Validate installed components chosen by ``selector`` (see :func:`subjects_for`; ``timeout``: :func:`run_check`)."""
+    timeout = resolve_timeout(timeout)
+    return run_subjects(subjects_for(selector, seed=seed, thorough=thorough), checks=checks, timeout=timeout)

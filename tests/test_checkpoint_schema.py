@@ -348,6 +348,9 @@ def test_structure_fuzzing_gives_no_raw_error_and_no_partial_restore(tmp_path):
         if raised is None:
             counts["accepted"] += 1
             continue
+        if isinstance(raised, npl.DivergenceError):  # resumed, then training diverged: restored to its last good step
+            counts["diverged after resuming"] = counts.get("diverged after resuming", 0) + 1
+            continue
         if not isinstance(raised, NeuroplugError):
             raw.append(f"case {case} {done}: {type(raised).__name__}: {raised}")
         counts["refused"] += 1
