@@ -58,17 +58,17 @@ _LAZY = {
     "register_optimizer": "registry",
     "isolated_registry": "registry",
     # models and training
-    "Dense": "layers",
-    "Sequential": "network",
-    "fit": "training",
-    "History": "training",
-    "Callback": "training",
-    "EarlyStopping": "training",
-    "save": "serialization",
-    "load": "serialization",
-    "Checkpoint": "checkpoint",
-    "Checkpointing": "checkpoint",
-    "load_checkpoint": "checkpoint",
+    "Dense": "model.layers",
+    "Sequential": "model.network",
+    "fit": "training.api",
+    "History": "training.callbacks",
+    "Callback": "training.callbacks",
+    "EarlyStopping": "training.callbacks",
+    "save": "serialization.model_file",
+    "load": "serialization.model_file",
+    "Checkpoint": "training.checkpoint",
+    "Checkpointing": "training.checkpoint",
+    "load_checkpoint": "training.checkpoint",
     # errors
     "NeuroplugError": "errors",
     "InputError": "errors",
@@ -86,7 +86,11 @@ _LAZY = {
     "TrainingInterrupted": "errors",
 }
 _SUBMODULES = {"datasets", "errors", "validation", "base", "types", "hookspecs", "registry",
-               "layers", "network", "training", "serialization", "checkpoint", "testing", "cli", "spec", "docs_gen"}
+               "model", "training", "serialization", "testing", "cli", "spec", "docgen"}
+
+#: Modules that moved into subpackages: ``npl.network`` still gives ``neuroplug.model.network``.
+_MOVED = {"layers": "model.layers", "network": "model.network", "checkpoint": "training.checkpoint",
+          "docs_gen": "docgen"}
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
@@ -99,6 +103,8 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _MOVED:  # npl.network and the like, from before the model/training subpackages
+        return importlib.import_module(f"{__name__}.{_MOVED[name]}")
     raise AttributeError(f"module 'neuroplug' has no attribute {name!r}")
 
 
@@ -110,8 +116,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .base import Activation, Component, Initializer, Loss, Optimizer, Schedule
     from .errors import *  # noqa: F401,F403
     from .hookspecs import hookimpl
-    from .layers import Dense
-    from .network import Sequential
+    from .model import Dense, Sequential
     from .registry import (Registry, create, describe, get_registry, isolated_registry, register,
                            register_activation, register_initializer, register_loss,
                            register_optimizer, register_schedule, unregister)

@@ -359,7 +359,7 @@ def _check_output_folder(folder: str, what: str) -> None:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
-    from .docs_gen import build_component_docs
+    from .docgen import build_component_docs
 
     _check_output_folder(args.output, "the documentation")
     index = build_component_docs(args.output, builtins_only=args.builtins_only, run_spec=not args.no_spec)
@@ -372,11 +372,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from . import datasets
     from .errors import InputError
-    from .layers import Dense
-    from .network import Sequential
+    from .model import Dense
+    from .model import Sequential
     from .registry import create
     from .serialization import save
-    from .checkpoint import Checkpointing, load_checkpoint
+    from .training import Checkpointing, load_checkpoint
     from .errors import FileWriteError, TrainingInterrupted
     from .serialization import check_writable
     from .training import fit

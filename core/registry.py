@@ -68,6 +68,7 @@ from .types import REGISTRATION_TYPES, ComponentRegistration
 
 __all__ = [
     "component_label",
+    "failing_component",
     "Registry",
     "PluginInfo",
     "Entry",
@@ -824,6 +825,18 @@ def component_label(component: Any) -> str:
     except (NeuroplugError, KeyError):  # an unknown kind: named by its class
         pass
     return f"{kind} {type(component).__name__}"
+
+
+def failing_component(exc: BaseException) -> str | None:
+    """Name the innermost component (and its plugin) in ``exc``'s traceback, if any (see :func:`component_label`)."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("self")
+        if isinstance(candidate, Component):
+            found = candidate
+        tb = tb.tb_next
+    return None if found is None else component_label(found)
 
 
 def describe(component: Component) -> dict[str, Any]:

@@ -101,3 +101,12 @@ def check_bool(name: str, value: Any, *, error: type[Exception] = ConfigError) -
     if not isinstance(value, bool):
         raise error(f"{name} must be True or False, got {value!r}")
     return value
+
+
+def shown(value: Any) -> str:
+    """A value as an error message shows it: ``an array of shape (2, 3) and dtype float32``, or its short repr and type."""
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    if shape is not None and dtype is not None and type(value).__name__ == "ndarray":
+        return f"an array of shape {shape} and dtype {dtype}"
+    text = repr(value)
+    return f"{text[:60] + '...' if len(text) > 60 else text} of type {type(value).__name__}"

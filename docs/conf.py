@@ -13,7 +13,7 @@ Math without network access
 not render offline. ``sphinx.ext.imgmath`` needs LaTeX and dvipng (system
 packages, heavy). Instead, the ``docs`` extra installs ``sphinx-mathjax-offline``
 from PyPI, a package that only ships the MathJax 3.2.2 files. The
-``neuroplug.docs_gen`` extension points ``mathjax_path`` at
+``neuroplug.docgen`` extension points ``mathjax_path`` at
 ``_static/mathjax/tex-chtml.js`` and copies the MathJax files the page needs (the
 CommonHTML output with its fonts and the lazily loaded TeX extensions, about
 10 MB) into the built site, so the pages render their math from the site itself,
@@ -52,7 +52,7 @@ version = ".".join(release.split(".")[:2])
 
 # -- extensions ------------------------------------------------------------------------
 # the generator ships inside neuroplug, so ``neuroplug docs`` can use it without docs/
-_reference_extension = "neuroplug.docs_gen"
+_reference_extension = "neuroplug.docgen"
 
 extensions = [
     "sphinx.ext.autodoc",

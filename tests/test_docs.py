@@ -159,7 +159,9 @@ def test_the_build_leaves_the_source_tree_alone(built: pathlib.Path) -> None:
 
 # ------------------------------------------------------------------ docstring examples
 PUBLIC_MODULES = ["neuroplug", "neuroplug.base", "neuroplug.types", "neuroplug.hookspecs", "neuroplug.registry",
-                  "neuroplug.layers", "neuroplug.network", "neuroplug.training", "neuroplug.serialization",
+                  "neuroplug.model.layers", "neuroplug.model.network", "neuroplug.training.api",
+                  "neuroplug.training.callbacks", "neuroplug.training.checkpoint", "neuroplug.serialization.model_file",
+                  "neuroplug.serialization.archive",
                   "neuroplug.errors", "neuroplug.datasets", "neuroplug.validation", "neuroplug.spec",
                   "neuroplug.spec.framework", "neuroplug.spec.runner", "neuroplug.spec.report"]
 
@@ -184,7 +186,7 @@ def test_docstring_examples_of_the_api_reference_run(name: str) -> None:
 # ------------------------------------------------------------------ neuroplug docs
 def test_the_reference_of_the_installed_components_builds(tmp_path: pathlib.Path) -> None:
     """What ``neuroplug docs`` runs: a standalone site for the components installed here."""
-    code = f"import neuroplug.docs_gen as g; print(g.build_component_docs({str(tmp_path / 'site')!r}, run_spec=False))"
+    code = f"import neuroplug.docgen as g; print(g.build_component_docs({str(tmp_path / 'site')!r}, run_spec=False))"
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(), capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"

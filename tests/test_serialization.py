@@ -370,7 +370,7 @@ def test_hostile_architecture_json(tmp_path, net, text, message):
 def test_json_checks_take_linear_time(tmp_path, net):
     """80 KB of unterminated strings (quote, backslash, ...): rejected, and the nesting scan consumes
     an unterminated string in one match (retrying from every later quote took 30 s: quadratic)."""
-    from neuroplug.serialization import _JSON_STRING
+    from neuroplug.serialization.archive import _JSON_STRING
 
     text = '"\\' * 40_000
     assert _JSON_STRING.match(text).end() >= len(text) - 1  # all but the dangling backslash

@@ -186,7 +186,7 @@ def load_npz(path: str | os.PathLike[str], target: str | None = None, *,
              max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read arrays ``X`` and ``y`` (or the key given as ``target``) from an ``.npz`` file, without pickle.
 
-    The archive is read by :class:`~neuroplug.serialization.SafeArchive`: a path that is
+    The archive is read by :class:`~neuroplug.serialization.archive.SafeArchive`: a path that is
     not a regular file, a file larger than ``max_bytes`` (default :data:`MAX_DATA_BYTES`),
     a truncated or damaged archive, or an array whose header declares more than
     ``max_bytes`` of data is an :class:`~neuroplug.errors.InputError`, before anything

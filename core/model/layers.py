@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from .base import Activation, Initializer
-from .errors import ComponentError, ConfigError, NeuroplugError, NonFiniteError
-from .registry import create, describe
-from .validation import check_bool, check_number
+from ..base import Activation, Initializer
+from ..errors import ComponentError, ConfigError, NeuroplugError, NonFiniteError
+from ..registry import create, describe
+from ..validation import check_bool, check_number
 
 __all__ = ["Dense"]
 
@@ -80,7 +80,7 @@ class Dense:
     def _draw(self, what: str, init: Initializer, fan_in: int, rng: np.random.Generator, dtype: Any) -> np.ndarray:
         """``init(fan_in, units, rng, dtype)`` as a real array; a ComponentError naming it if it raises or
         returns something else."""
-        from .registry import component_label
+        from ..registry import component_label
 
         try:
             values = init(fan_in, self.units, rng, dtype)

@@ -20,10 +20,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .base import _as_array, _check_finite, _finite_as, _real_array
-from .errors import ComponentError, ConfigError, InputError, NeuroplugError, NonFiniteError, ShapeError
+from ..base import _as_array, _check_finite, _finite_as, _real_array
+from ..errors import ComponentError, ConfigError, InputError, NeuroplugError, NonFiniteError, ShapeError
 from .layers import Dense
-from .validation import check_number
+from ..validation import check_number
 
 __all__ = ["Sequential"]
 
@@ -46,7 +46,8 @@ def _network_dtype(dtype: Any) -> np.dtype:
 
 def _component_failed(exc: Exception, i: int, layer: Dense) -> Exception:
     """``exc`` raised in layer ``i``: unchanged if neuroplug raised it on purpose, else a ComponentError."""
-    from .training import _component_label, _failing_component
+    from ..registry import component_label as _component_label
+    from ..registry import failing_component as _failing_component
 
     who = _failing_component(exc) or _component_label(layer.activation)
     return ComponentError(f"{who} (layer {i}) raised in predict: {type(exc).__name__}: {exc}")
@@ -318,7 +319,8 @@ class Sequential:
                 except Exception as exc:
                     raise _component_failed(exc, i, layer) from exc
                 if not (isinstance(a, np.ndarray) and a.shape == (n, layer.units) and a.dtype.kind in "fiu"):
-                    from .training import _component_label, _shown
+                    from ..registry import component_label as _component_label
+                    from ..validation import shown as _shown
 
                     raise ComponentError(f"{_component_label(layer.activation)} (layer {i}): forward returned "
                                          f"{_shown(a)}; expected a real array of shape {(n, layer.units)}")
@@ -424,7 +426,7 @@ class Sequential:
         nothing). Raises InputError for invalid or non-finite data and NonFiniteError,
         naming the layer or the loss, when a value overflows on finite data.
         """
-        from .registry import create
+        from ..registry import create
 
         loss = create("loss", loss)
         X = np.ascontiguousarray(self._check_input(X))

@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, InputError, ModelFileError, NeuroplugError
-from .validation import check_choice
+from ..errors import ConfigError, InputError, ModelFileError, NeuroplugError
+from ..validation import check_choice
 
 __all__ = ["Checkpointing", "Checkpoint", "load_checkpoint", "FORMAT_VERSION"]
 
@@ -153,7 +153,7 @@ class Checkpoint:
 
     def build_network(self) -> Any:
         """A new :class:`~neuroplug.Sequential` with the checkpoint's architecture and weights."""
-        from .serialization import network_from_config
+        from ..serialization import network_from_config
 
         if self.network_config is None:
             raise ConfigError("this checkpoint does not record the architecture (a component is not "
@@ -163,7 +163,7 @@ class Checkpoint:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the checkpoint to ``path`` atomically (temporary file, fsync, rename)."""
-        from .serialization import write_archive
+        from ..serialization import write_archive
 
         meta, arrays = self._to_archive()
         write_archive(path, _META, meta, arrays, "the checkpoint")
@@ -256,7 +256,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         The file is missing, truncated, not a neuroplug checkpoint, inconsistent,
         or names a component that is not installed.
     """
-    from .serialization import SafeArchive, network_from_config
+    from ..serialization import SafeArchive, network_from_config
 
     with SafeArchive(path, what="checkpoint") as archive:
         meta = archive.json(_META)

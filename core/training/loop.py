@@ -1,268 +1,35 @@
-"""The training loop: :func:`fit`, its :class:`History` and callbacks.
+"""The training loop: one :func:`~neuroplug.fit` call as a :class:`_Run`, its epochs and its steps.
 
 Every component (loss, optimizer, schedule) is resolved *once*, before the
 loop; the loop itself makes no registry look-ups and no hook calls. Mini-batches
 are gathered into preallocated buffers, and the forward and backward passes write
-into per-layer buffers (see :class:`~neuroplug.network.Sequential`).
+into per-layer buffers (see :class:`~neuroplug.Sequential`).
 
 The learning rate :math:`\\eta_t` comes from the schedule and the update is the
 optimizer's; with plain SGD one step moves every weight by exactly
-:math:`-\\eta_t \\, \\partial L/\\partial w`.
+:math:`-\\eta_t \\, \\partial L/\\partial w`. How the loop stops early -- a
+divergence, a run blowing up (``max_growth``), Ctrl-C -- is here too; the
+diagnosis of a divergence is in :mod:`.divergence`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import hashlib
 import math
 import os
-import signal
-import threading
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
-from .base import Activation, _check_finite, _real_array
-from .errors import (ComponentError, ConfigError, DivergenceError, InputError, NeuroplugError, NonFiniteError,
-                     ShapeError)
-from .network import Sequential
-from .registry import create
-from .serialization import check_writable
-from .validation import check_bool, check_choice, check_number
-
-__all__ = ["fit", "History", "Callback", "EarlyStopping", "TrainingState"]
-
-
-class History:
-    """Per-epoch records of a :func:`fit` run.
-
-    Attributes
-    ----------
-    history : dict of str to list of float
-        ``"loss"``, ``"lr"`` and, when available, ``"accuracy"``, ``"val_loss"``,
-        ``"val_accuracy"``; one value per completed epoch.
-    epoch : list of int
-        The epoch indices (from 0).
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
-
-    def _append(self, epoch: int, logs: dict[str, float]) -> None:
-        self.epoch.append(epoch)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.history
-
-    def __repr__(self) -> str:
-        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
-        return f"History(epochs={len(self.epoch)}, last={last})"
-
-
-@dataclass
-class TrainingState:
-    """What callbacks see: the network, the epoch, the latest logs, and a stop flag.
-
-    Set ``stop = True`` in a callback to end training after the current epoch.
-    """
-
-    network: Sequential
-    history: History
-    epochs: int
-    epoch: int = 0
-    logs: dict[str, float] = field(default_factory=dict)
-    stop: bool = False
-
-
-class Callback:
-    """Base class of training callbacks: override the methods you need.
-
-    A callback that writes metrics of its own into ``state.logs`` lists their
-    names in ``adds_metrics``, so that the callbacks after it (and
-    ``Checkpointing(keep_best=...)``) may monitor them.
-    """
-
-    #: Names of the metrics this callback adds to ``state.logs`` in :meth:`on_epoch_end`.
-    adds_metrics: tuple[str, ...] = ()
-
-    def check(self, metrics: frozenset[str]) -> None:
-        """Called by :func:`fit` before any weight changes, with the names of the metrics
-        each epoch's logs will hold when this callback sees them. Raise a
-        :class:`~neuroplug.errors.ConfigError` for a setting that cannot work (e.g.
-        monitoring a metric that is never logged). Default: nothing to check.
-        """
-
-    def on_train_begin(self, state: TrainingState) -> None:
-        """Called once before the first epoch."""
-
-    def on_epoch_begin(self, state: TrainingState) -> None:
-        """Called at the start of each epoch."""
-
-    def on_epoch_end(self, state: TrainingState) -> None:
-        """Called after each epoch; ``state.logs`` holds that epoch's metrics."""
-
-    def on_train_end(self, state: TrainingState) -> None:
-        """Called once after training ends (normally or by ``stop``)."""
-
-    def get_state(self) -> dict[str, Any]:
-        """The callback's mutable state, for checkpoints: numbers, strings, None and arrays.
-
-        Called at each checkpoint; :meth:`set_state` gets it back, after
-        :meth:`on_train_begin`, when ``fit`` resumes. Default: nothing to save.
-        """
-        return {}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Restore a state returned by :meth:`get_state` (see there)."""
-
-    def check_state(self, state: dict[str, Any], network: Sequential) -> None:
-        """Raise (any exception) unless :meth:`set_state` can take ``state`` for ``network``.
-
-        Called when ``fit`` resumes, before anything is restored, with the state
-        a checkpoint saved for this callback; a failure is reported as a
-        :class:`~neuroplug.errors.ModelFileError` naming the file and nothing
-        changes. :meth:`set_state` is also tried on a copy of the callback, and
-        :meth:`get_state` must then give back a state of the same layout (an array
-        where a number was saved is refused), so the default (nothing) is enough
-        for most callbacks; override it for what the layout does not show (value
-        ranges, shapes that depend on the network).
-        """
-
-
-class EarlyStopping(Callback):
-    """Stop when a monitored metric has not improved for ``patience`` epochs.
-
-    Parameters
-    ----------
-    monitor : str
-        A key of the logs, e.g. ``"val_loss"`` or ``"val_accuracy"``.
-    patience : int
-        Epochs without improvement tolerated before stopping.
-    min_delta : float
-        The least change that counts as an improvement.
-    mode : {"auto", "min", "max"}
-        Whether smaller or larger is better; "auto" means "max" for accuracies.
-    restore_best_weights : bool
-        Put back the weights of the best epoch when stopping (or at the end).
-    """
-
-    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
-                 mode: str = "auto", restore_best_weights: bool = True) -> None:
-        if not isinstance(monitor, str) or not monitor:
-            raise ConfigError(f"EarlyStopping monitor must be the name of a logged metric such as 'val_loss', "
-                              f"'val_accuracy' or 'loss', got {monitor!r}")
-        self.monitor = monitor
-        self.patience = check_number("patience", patience, low=0, integer=True)
-        self.min_delta = check_number("min_delta", min_delta, low=0)
-        self.mode = check_choice("mode", mode, ("auto", "min", "max"))
-        self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
-        self.best_epoch: int | None = None
-        self.stopped_epoch: int | None = None
-        self._best, self._wait = math.inf, 0
-        self._weights: list[np.ndarray] | None = None
-
-    def check(self, metrics: frozenset[str]) -> None:
-        """The monitored metric must be one the epochs log (``val_*`` ones need ``validation_data``)."""
-        _check_monitored(f"EarlyStopping monitor={self.monitor!r}", self.monitor, metrics)
-
-    def on_train_begin(self, state: TrainingState) -> None:
-        self._sign = -1.0 if (self.mode == "max" or (self.mode == "auto" and "acc" in self.monitor)) else 1.0
-        self._best, self._wait, self._weights = math.inf, 0, None
-        self.best_epoch = self.stopped_epoch = None
-
-    def on_epoch_end(self, state: TrainingState) -> None:
-        if self.monitor not in state.logs:
-            raise ConfigError(f"EarlyStopping monitors {self.monitor!r}, which is not among the logged "
-                              f"metrics {sorted(state.logs)} (validation metrics need validation_data)")
-        value = self._sign * state.logs[self.monitor]
-        if value < self._best - self.min_delta:
-            self._best, self._wait, self.best_epoch = value, 0, state.epoch
-            if self.restore_best_weights:
-                self._weights = state.network.get_weights()
-        else:
-            self._wait += 1
-            if self._wait > self.patience:
-                state.stop = True
-                self.stopped_epoch = state.epoch
-
-    def on_train_end(self, state: TrainingState) -> None:
-        if self.restore_best_weights and self._weights is not None:
-            state.network.set_weights(self._weights)
-
-    def get_state(self) -> dict[str, Any]:
-        """``best``, ``wait``, ``best_epoch``, ``stopped_epoch`` and the best weights ``weights.<i>``."""
-        state: dict[str, Any] = {"best": self._best, "wait": self._wait, "best_epoch": self.best_epoch,
-                                 "stopped_epoch": self.stopped_epoch}
-        for i, w in enumerate(self._weights or ()):
-            state[f"weights.{i}"] = w.copy()
-        return state
-
-    def check_state(self, state: dict[str, Any], network: Sequential | None) -> None:
-        """ValueError unless ``state`` is one :meth:`get_state` gives (for ``network``, if given)."""
-        if not isinstance(state, dict):
-            raise ValueError(f"EarlyStopping state must be a dict, got {type(state).__name__}")
-        count = sum(1 for key in state if isinstance(key, str) and key.startswith("weights."))
-        keys = {"best", "wait", "best_epoch", "stopped_epoch"} | {f"weights.{i}" for i in range(count)}
-        if set(state) != keys:
-            raise ValueError(f"EarlyStopping state must have the keys {sorted(keys)}; missing "
-                             f"{sorted(keys - set(state))}, unknown {sorted(map(str, set(state) - keys))}")
-        best = state["best"]
-        if not (isinstance(best, (int, float)) and not isinstance(best, bool) and not math.isnan(best)):
-            raise ValueError(f"EarlyStopping state best must be a number, got {best!r:.60}")
-        for key in ("wait", "best_epoch", "stopped_epoch"):
-            value = state[key]
-            if not ((value is None and key != "wait") or (isinstance(value, int) and not isinstance(value, bool)
-                                                          and value >= 0)):
-                raise ValueError(f"EarlyStopping state {key} must be an integer >= 0"
-                                 f"{'' if key == 'wait' else ' or None'}, got {value!r:.60}")
-        params = None if network is None else network.parameters()
-        if count and params is not None and count != len(params):
-            raise ValueError(f"EarlyStopping state holds {count} best weights; the network has {len(params)}")
-        for i in range(count):
-            w = state[f"weights.{i}"]
-            if not (isinstance(w, np.ndarray) and w.dtype.kind == "f" and np.isfinite(w).all()):
-                raise ValueError(f"EarlyStopping state weights.{i} must be a finite float array")
-            if params is not None and (w.shape, w.dtype) != (params[i].shape, params[i].dtype):
-                raise ValueError(f"EarlyStopping state weights.{i} has shape {w.shape} and dtype {w.dtype}; "
-                                 f"the network's has {params[i].shape} and {params[i].dtype}")
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Restore a state returned by :meth:`get_state` (checked first: nothing changes if it is invalid)."""
-        self.check_state(state, None)
-        count = sum(1 for key in state if key.startswith("weights."))
-        self._best, self._wait = float(state["best"]), state["wait"]
-        self.best_epoch, self.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
-        self._weights = [np.array(state[f"weights.{i}"]) for i in range(count)] or None
-
-
-def _as_data(X: Any, y: Any, net: Sequential, what: str) -> tuple[np.ndarray, np.ndarray]:
-    prefix = "" if what == "training" else "validation "
-    X = _real_array(f"{prefix}X", X)
-    y = _real_array(f"{prefix}y", y)
-    if X.ndim != 2:
-        raise ShapeError(f"{prefix}X must be 2-D (samples x features); got shape {X.shape}")
-    if X.shape[0] == 0:
-        raise InputError(f"{prefix}X is empty (shape {X.shape})")
-    if y.ndim not in (1, 2):
-        raise ShapeError(f"{prefix}y must be 1-D (class labels or targets) or 2-D (N x outputs); "
-                         f"got shape {y.shape}")
-    if y.shape[0] != X.shape[0]:
-        raise ShapeError(f"{prefix}y must have one row per sample of X ({X.shape[0]}); got shape {y.shape}")
-    if X.shape[1] != net.input_dim:
-        raise ShapeError(f"{prefix}X has {X.shape[1]} features but the network's input_dim is {net.input_dim}")
-    _check_finite(f"{prefix}X", X, net.dtype)
-    _check_finite(f"{prefix}y", y)
-    return X, y
-
+from ..errors import ConfigError, DivergenceError, InputError, NonFiniteError, ShapeError
+from ..model.network import Sequential
+from ..registry import component_label as _component_label
+from .boundary import _check_loss_value, check_component_outputs, components_named
+from .callbacks import Callback, History, TrainingState
+from .divergence import diagnose
+from .interrupt import CatchSigint
 
 def _is_classification(y: np.ndarray, net: Sequential) -> bool:
     return y.ndim == 1 and np.issubdtype(y.dtype, np.integer) and (
@@ -272,98 +39,6 @@ def _is_classification(y: np.ndarray, net: Sequential) -> bool:
 def _accuracy(out: np.ndarray, labels: np.ndarray) -> float:
     pred = (out[:, 0] > 0.5) if out.shape[1] == 1 else np.argmax(out, axis=1)
     return float(np.mean(pred == labels))
-
-
-def _logged_metrics(classify: bool, validation: bool) -> frozenset[str]:
-    """The names of the metrics :func:`fit` logs after each epoch."""
-    names = {"loss", "lr"}
-    if classify:
-        names.add("accuracy")
-    if validation:
-        names.add("val_loss")
-        if classify:
-            names.add("val_accuracy")
-    return frozenset(names)
-
-
-def _check_monitored(who: str, name: str, metrics: frozenset[str]) -> None:
-    """ConfigError naming ``who`` when the metric ``name`` is not among ``metrics``."""
-    if name not in metrics:
-        hints = []
-        if name.startswith("val_") and "val_loss" not in metrics:
-            hints.append("validation metrics are logged only with validation_data=(X_val, y_val)")
-        if "acc" in name and "accuracy" not in metrics:
-            hints.append("accuracies are logged only for classification (integer class labels)")
-        hint = f" ({'; '.join(hints)})" if hints else ""
-        raise ConfigError(f"{who}: the metric {name!r} is never logged by this fit; the logged metrics are "
-                          f"{sorted(metrics)}{hint}")
-
-
-def _check_callbacks(callbacks: Any) -> list[Callback]:
-    """``callbacks`` as a list of Callback instances, or an InputError saying what was given."""
-    if isinstance(callbacks, Callback):
-        raise InputError(f"callbacks must be a list of neuroplug.Callback instances, got the single callback "
-                         f"{callbacks!r}; write callbacks=[{type(callbacks).__name__}(...)]")
-    if isinstance(callbacks, (str, bytes, dict)) or not isinstance(callbacks, Iterable):
-        raise InputError(f"callbacks must be a list of neuroplug.Callback instances, got {callbacks!r} "
-                         f"of type {type(callbacks).__name__}")
-    try:
-        callbacks = list(callbacks)
-    except Exception:  # an iterable that cannot be iterated (a 0-d array, a generator that raises)
-        raise InputError(f"callbacks must be a list of neuroplug.Callback instances, got {callbacks!r:.60} "
-                         f"of type {type(callbacks).__name__}") from None
-    for i, cb in enumerate(callbacks):
-        if isinstance(cb, type) and issubclass(cb, Callback):
-            raise InputError(f"callbacks[{i}] is the class {cb.__name__}, not an instance; "
-                             f"write {cb.__name__}(...)")
-        if not isinstance(cb, Callback):
-            raise InputError(f"callbacks[{i}] must be a neuroplug.Callback instance, got {cb!r} "
-                             f"of type {type(cb).__name__}")
-    return callbacks
-
-
-def _check_metrics_used(metrics: frozenset[str], sched: Any, callbacks: list[Callback], policy: Any) -> None:
-    """Before training: every metric the schedule, the callbacks and ``keep_best`` read will be logged.
-
-    The schedule's :meth:`observe` is tried on a copy with one epoch of such metrics
-    (a stateful schedule such as ``reduce_on_plateau`` raises for a missing one).
-    """
-    from .base import Schedule
-
-    if type(sched).observe is not Schedule.observe:
-        try:
-            probe = copy.deepcopy(sched)
-        except Exception:  # a schedule that cannot be copied is only checked during training
-            probe = None
-        if probe is not None:
-            with np.errstate(all="ignore"), _components_named(lambda: "before training"):
-                try:
-                    probe.observe(0, {name: 1.0 for name in sorted(metrics)})
-                except ConfigError as exc:
-                    raise ConfigError(f"{_component_label(sched)}: {exc} (checked before training: "
-                                      f"the logged metrics are {sorted(metrics)}; validation metrics need "
-                                      f"validation_data)") from None
-    seen = set(metrics)
-    for cb in callbacks:
-        with _components_named(lambda: "before training"):
-            cb.check(frozenset(seen))
-        seen.update(getattr(cb, "adds_metrics", ()) or ())
-    if policy is not None and policy.keep_best is not None:
-        _check_monitored(f"Checkpointing keep_best={policy.keep_best!r}", policy.keep_best, frozenset(seen))
-
-
-def _failing_component(exc: BaseException) -> str | None:
-    """Name the innermost component (and its plugin) in ``exc``'s traceback, if any."""
-    from .base import Component
-
-    found = None
-    tb = exc.__traceback__
-    while tb is not None:
-        candidate = tb.tb_frame.f_locals.get("self")
-        if isinstance(candidate, Component):
-            found = candidate
-        tb = tb.tb_next
-    return None if found is None else _component_label(found)
 
 
 _UNSET = object()
@@ -386,7 +61,7 @@ def _data_fingerprint(*arrays: np.ndarray | None) -> str:
 
 def _describe_or_class(component: Any) -> dict[str, Any] | None:
     """``describe(component)``, or its class name for components that cannot be saved by name."""
-    from .registry import describe
+    from ..registry import describe
 
     if not getattr(component, "serializable", True):
         return None
@@ -428,186 +103,13 @@ def _shared_base(arrays: list[np.ndarray]) -> np.ndarray | None:
     return base
 
 
-@contextlib.contextmanager
-def _components_named(when: Any, after: Any = lambda: "") -> Any:
-    """Turn an exception a component raises into a ComponentError naming it and its plugin.
-
-    ``when()`` says when (``"before training"``), ``after()`` what was done about it.
-    Errors neuroplug raises on purpose, and exceptions not raised in a component's
-    code, pass unchanged.
-    """
-    try:
-        yield
-    except NeuroplugError:
-        raise
-    except Exception as exc:
-        who = _failing_component(exc)
-        if who is None:
-            raise
-        raise ComponentError(f"{who} raised {when()}: {type(exc).__name__}: {exc}{after()}") from exc
-
-
-def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: Any = "sgd",
-        lr: float = 0.01, schedule: Any = "constant", epochs: int = 10, batch_size: int = 32,
-        shuffle: bool = True, seed: Any = None, validation_data: tuple[Any, Any] | None = None,
-        callbacks: Iterable[Callback] = (), progress: bool = False, checkpoint: Any = None,
-        resume: Any = False, max_growth: float | None = DEFAULT_MAX_GROWTH) -> History:
-    """Train ``network`` on ``(X, y)`` with mini-batch gradient descent.
-
-    Parameters
-    ----------
-    network : Sequential
-        The network; its weights are updated in place.
-    X : array of shape (N, input_dim)
-        Training inputs (real numbers, finite).
-    y : array of shape (N,) or (N, outputs)
-        Targets: integer class labels, or values shaped like the outputs.
-    loss, optimizer, schedule : str, dict or component
-        Components by name (``"cross_entropy"``), ``{"name", "config"}`` dict or
-        instance (e.g. ``npl.create("optimizer", "sgd", momentum=0.9)``).
-    lr : float
-        Initial learning rate (> 0); the schedule maps it to the rate at each step.
-    epochs : int
-        Passes over the data (>= 1).
-    batch_size : int
-        Samples per step (1 <= batch_size <= N); the last batch may be smaller.
-    shuffle : bool
-        Reshuffle the samples every epoch (with ``seed``).
-    seed : int, optional
-        Seed of the shuffling: the same seed (and network seed) gives bit-identical weights.
-    validation_data : (X_val, y_val), optional
-        Evaluated after each epoch (``val_loss``, ``val_accuracy``).
-    callbacks : iterable of Callback
-        E.g. :class:`EarlyStopping`.
-    progress : bool
-        Show a progress bar (tqdm) over the batches of each epoch.
-    checkpoint : str, path or Checkpointing, optional
-        Where to write checkpoints (the whole training state, atomically): a path
-        means ``Checkpointing(path)``, i.e. after every epoch; see
-        :class:`~neuroplug.checkpoint.Checkpointing` for every N steps and for
-        keeping the best epoch. Ctrl-C then writes one too before stopping.
-    resume : bool, str, path or Checkpoint
-        ``True``: continue from the ``checkpoint`` file if it exists (start afresh
-        otherwise); a path or a :class:`~neuroplug.checkpoint.Checkpoint`: continue
-        from that. The other arguments must be those of the run that wrote it
-        (``epochs`` may be larger); the result is bit-identical to a run that was
-        never interrupted.
-    max_growth : float or None
-        Stop a run that is finite but blowing up: when, at the end of an epoch, the
-        root mean square of all the weights exceeds ``max_growth`` times the larger
-        of 1 and their RMS at the start of the epoch, training stops like a
-        divergence (the step where the RMS crossed that limit is found and named, with
-        the layer whose weights grew most). Default ``1e4`` (``DEFAULT_MAX_GROWTH``):
-        weights that start at RMS <= 1 may reach RMS 10,000 within one epoch;
-        ordinary training grows them by a small factor. ``None`` turns the check
-        off (e.g. for unscaled regression targets of order 1e4 and more). The check
-        costs one pass over the weights per epoch, nothing per step.
-
-    Returns
-    -------
-    History
-        Loss, learning rate and metrics per epoch (those before the resume point included).
-
-    Raises
-    ------
-    InputError, ShapeError, ConfigError
-        For invalid data or arguments, before any weight changes: the callbacks, and
-        every metric that the schedule, the callbacks and ``keep_best`` monitor, are
-        checked first too.
-    FileWriteError
-        When a checkpoint path cannot be written (no such folder, a directory, no
-        permission), before any weight changes.
-    DivergenceError
-        When the loss, a gradient or a weight becomes non-finite; the weights and
-        the optimizer state are restored to the last finite state (after the last
-        good step) and the error names the step, the epoch, the learning rate and
-        the layer or component that first produced the non-finite value. Also when
-        the weights blow up while staying finite (``max_growth``): restored to
-        their values before the step that took them over the limit.
-    ComponentError
-        When a component raises; it names the component and its plugin. The weights
-        are restored to the start of the epoch.
-    TrainingInterrupted
-        On Ctrl-C (SIGINT, main thread): training stops after the current step,
-        writes a checkpoint (with ``checkpoint=``) and raises this
-        ``KeyboardInterrupt`` carrying the checkpoint.
-    ModelFileError
-        When the checkpoint to resume from is unreadable.
-    """
-    from .checkpoint import Checkpoint, Checkpointing, load_checkpoint
-
-    if not isinstance(network, Sequential):
-        raise InputError(f"network must be a neuroplug.Sequential, got {type(network).__name__}")
-    X, y = _as_data(X, y, network, "training")
-    n = X.shape[0]
-    check_number("lr", lr, low=0, low_inclusive=False, error=InputError)
-    check_number("epochs", epochs, low=1, high=_MAX_EPOCHS, integer=True, error=InputError)
-    check_number("batch_size", batch_size, low=1, high=n, integer=True, error=InputError)
-    check_bool("shuffle", shuffle, error=InputError)
-    check_bool("progress", progress, error=InputError)
-    policy = checkpoint
-    if policy is not None and not isinstance(policy, Checkpointing):
-        if not isinstance(policy, (str, os.PathLike)):
-            raise InputError(f"checkpoint must be a path or a neuroplug.Checkpointing, got {policy!r}")
-        try:
-            policy = Checkpointing(policy)
-        except InputError:
-            raise InputError(f"checkpoint must be a file path (not empty, no NUL byte) or a "
-                             f"neuroplug.Checkpointing, got {checkpoint!r}") from None
-    callbacks = _check_callbacks(callbacks)
-    if max_growth is not None:
-        check_number("max_growth", max_growth, low=1, low_inclusive=False, error=InputError)
-        max_growth = float(max_growth)
-        if math.isnan(max_growth):
-            raise InputError(f"max_growth must be a number > 1 or None, got {max_growth!r}")
-    source = None
-    if resume is True:
-        if policy is None:
-            raise InputError("resume=True continues from the checkpoint= file: give checkpoint= too "
-                             "(or pass the checkpoint to resume from as resume=PATH)")
-        if os.path.exists(policy.path):
-            source = load_checkpoint(policy.path)
-    elif isinstance(resume, Checkpoint):
-        source = resume
-    elif isinstance(resume, (str, os.PathLike)):
-        source = load_checkpoint(resume)
-    elif resume is not False and resume is not None:
-        raise InputError(f"resume must be True, False, a path or a neuroplug.Checkpoint, got {resume!r}")
-    if not (seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence))
-            or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0)):
-        raise InputError(f"seed must be None, an integer >= 0 or a numpy Generator, got {seed!r}")
-    loss_fn = create("loss", loss)
-    opt = create("optimizer", optimizer)
-    sched = create("schedule", schedule)
-    val = None
-    if validation_data is not None:
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-            got = (f"a {type(validation_data).__name__} of {len(validation_data)} items"
-                   if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)
-            raise InputError(f"validation_data must be a pair (X_val, y_val); got {got}")
-        val = _as_data(validation_data[0], validation_data[1], network, "validation")
-    _check_metrics_used(_logged_metrics(_is_classification(y, network), val is not None), sched, callbacks, policy)
-    if policy is not None:  # every file fit will write can be written: checked now, not after an epoch
-        check_writable(policy.path, "the checkpoint")
-        if policy.keep_best is not None:
-            check_writable(policy.best_path, "the best epoch's checkpoint")
-    with _components_named(lambda: "before training"):
-        run = _Run(network, X, y, loss_fn, opt, sched, float(lr), int(epochs), int(batch_size), shuffle, seed,
-                   val, callbacks, progress, policy, max_growth)
-    if source is not None:
-        run.restore(source)
-    elif policy is not None:
-        run.capture()._to_archive()  # a state that cannot be stored fails now, not after an epoch
-    return run.train()
-
-
 class _Run:
     """One call of :func:`fit`: every component and buffer resolved once, and the counters.
 
     The batches of an epoch run in :meth:`_steps`, whose loop holds only local
     names. The state between two steps -- weights, optimizer and schedule state,
     RNG, the epoch's sample order, counters, history, callback states -- is what
-    a :class:`~neuroplug.checkpoint.Checkpoint` captures, so a run can be stopped
+    a :class:`~neuroplug.training.checkpoint.Checkpoint` captures, so a run can be stopped
     after any step and continued bit-identically.
     """
 
@@ -848,8 +350,8 @@ class _Run:
         try:
             # numpy's overflow warnings are not the report: every non-finite value is
             # detected and raised as a DivergenceError naming where it came from
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _CatchSigint(self.flag), \
-                    _components_named(lambda: f"during training (epoch {self.epoch}, step {self.step})",
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), CatchSigint(self.flag), \
+                    components_named(lambda: f"during training (epoch {self.epoch}, step {self.step})",
                                       lambda: self.restored_to):
                 while not self.finished and self.epoch < self.epochs:
                     if not self.shuffled:
@@ -1029,7 +531,7 @@ class _Run:
     # ------------------------------------------------------------------ stopping
     def _interrupt(self) -> None:
         """Ctrl-C: write the checkpoint (if a path was given) and raise TrainingInterrupted."""
-        from .errors import TrainingInterrupted
+        from ..errors import TrainingInterrupted
 
         ckpt = self.capture()
         path = None
@@ -1062,7 +564,7 @@ class _Run:
             elif why is not None:
                 failing, reason = self.batch, why
         lr_now = self._rate_at(failing)
-        where = _diagnose(self, failing, lr_now)
+        where = diagnose(self, failing, lr_now)
         step = self.step
         raise DivergenceError(
             f"training diverged at step {step} (epoch {self.epoch}, batch {failing}) with lr={lr_now:g}: "
@@ -1101,178 +603,6 @@ class _Run:
         step = self.step
         return self.lr_table[step] if self.lr_table is not None else _lr(
             self.sched, step, self.base_lr, self.epoch, step)
-
-
-def _component_label(component: Any) -> str:
-    """``kind 'dist:name' (plugin dist:entry)`` for a registered component, ``kind ClassName`` otherwise."""
-    from .registry import component_label
-
-    return component_label(component)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    text = repr(value)
-    return f"{text[:60] + '...' if len(text) > 60 else text} of type {type(value).__name__}"
-
-
-def _check_returned(component: Any, what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """``value`` if it is a real array of ``shape``; a ComponentError naming ``component`` otherwise."""
-    if not (isinstance(value, np.ndarray) and value.shape == shape and value.dtype.kind in "fiu"):
-        raise ComponentError(f"{_component_label(component)}: {what} returned {_shown(value)}; expected a "
-                             f"real array of shape {shape} (checked on the first samples, before any "
-                             f"weight changed)")
-    return value
-
-
-def _check_loss_value(loss_fn: Any, value: Any) -> None:
-    """A loss's ``forward`` must give one real number."""
-    if isinstance(value, (bool, np.bool_)) or not (
-            isinstance(value, (int, float, np.integer, np.floating))
-            or (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu")):
-        raise ComponentError(f"{_component_label(loss_fn)}: forward returned {_shown(value)}; expected one "
-                             f"real number (checked on the first samples, before any weight changed)")
-
-
-def _checked_backward(act: Any, i: int, z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """``act.backward(z, a, grad)``, checked; for the default backward, ``derivative`` is checked
-    itself (``grad * derivative`` would broadcast a wrong shape silently) and called once."""
-    if type(act).backward is Activation.backward:
-        d = _check_returned(act, f"derivative (layer {i})", act.derivative(z.copy(), a.copy()), z.shape)
-        return grad * d
-    return _check_returned(act, f"backward (layer {i})", act.backward(z.copy(), a.copy(), grad.copy(),
-                                                                      out=grad.copy()), z.shape)
-
-
-def check_component_outputs(network: Sequential, loss_fn: Any, X: np.ndarray, Y: Any, fused: bool) -> None:
-    """Run the forward and backward passes once on the first (up to 2) samples and check
-    that every activation and the loss return real arrays of the right shape (and the loss
-    one number); raise :class:`ComponentError` naming the component otherwise. Called once
-    per :func:`fit`, before any weight changes: the training loop then checks nothing.
-    The loss's ``forward`` is not called here (:class:`_Run` checks its value on one row)."""
-    rows = min(X.shape[0], 2)
-    x, y = X[:rows], np.take(Y, np.arange(rows), axis=0)
-    layers = network.layers
-    zs, outs = [], []
-    a = x
-    with np.errstate(all="ignore"), _components_named(lambda: "before training (on the first samples)"):
-        for i, layer in enumerate(layers):
-            z = a @ layer.W
-            if layer.use_bias:
-                z = z + layer.b
-            act = layer.activation
-            a = _check_returned(act, f"forward (layer {i})", act.forward(z.copy(), out=np.empty_like(z)), z.shape)
-            zs.append(z)
-            outs.append(a)
-        # (the loss's value was checked on one row by the caller, before)
-        last = layers[-1].activation
-        if fused:
-            delta = _check_returned(loss_fn, "fused_gradient", loss_fn.fused_gradient(a.copy(), y), a.shape)
-        else:
-            g = _check_returned(loss_fn, "gradient", loss_fn.gradient(a.copy(), y), a.shape)
-            delta = _checked_backward(last, len(layers) - 1, zs[-1], a, g)
-        for i in range(len(layers) - 1, 0, -1):
-            grad = delta @ layers[i].W.T
-            prev = layers[i - 1].activation
-            delta = _checked_backward(prev, i - 1, zs[i - 1], outs[i - 1], grad)
-
-
-class _Culprit(Exception):
-    """Raised inside :func:`_diagnose` with the description of the first non-finite value."""
-
-
-def _checked(label: str, what: str, fn: Any, *args: Any) -> np.ndarray:
-    """``fn(*args)``; a :class:`NonFiniteError` it raises, or a non-finite result, names ``label``."""
-    try:
-        result = fn(*args)
-    except NonFiniteError as exc:
-        raise _Culprit(f"the {label} reports: {exc}") from None
-    if not np.isfinite(result).all():
-        shown = f"is {float(np.asarray(result).reshape(-1)[0])}" if np.size(result) == 1 else "is non-finite"
-        raise _Culprit(f"{what} of the {label} {shown}")
-    return result
-
-
-def _diagnose(run: _Run, batch: int, lr: float) -> str:
-    """Redo batch ``batch`` layer by layer (weights unchanged) and name the first non-finite value."""
-    try:
-        _trace(run, batch)
-    except _Culprit as found:
-        return str(found)
-    return (f"the update of the {_component_label(run.opt)} produced a non-finite weight from finite "
-            f"gradients (lr={lr:g})")
-
-
-def _trace(run: _Run, batch: int) -> None:
-    net = run.network
-    start = batch * run.batch_size
-    idx = run.order[start:start + run.batch_size]
-    x = np.ascontiguousarray(run.Xt[idx])
-    yb = np.take(run.Y, idx, axis=0)
-    a = x
-    zs, acts = [], []
-    for i, layer in enumerate(net.layers):
-        if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
-            raise _Culprit(f"the weights of layers[{i}] are non-finite")
-        z = a @ layer.W
-        if layer.use_bias:
-            z = z + layer.b
-        if not np.isfinite(z).all():
-            raise _Culprit(f"the weighted sum z of layers[{i}] overflowed (largest |input| {np.abs(a).max():.3g}, "
-                           f"largest |weight| {np.abs(layer.W).max():.3g})")
-        a = _checked(f"{_component_label(layer.activation)} of layers[{i}]", "the output",
-                     layer.activation.forward, z.copy())
-        zs.append(z)
-        acts.append(a)
-    loss = _component_label(run.loss_fn)
-    _checked(loss, "the value", lambda: np.asarray(run.loss_fn.forward(a, yb)))
-    if run.fused:
-        delta = _checked(loss, "the fused gradient", run.loss_fn.fused_gradient, a, yb)
-    else:
-        g = _checked(loss, "the gradient", run.loss_fn.gradient, a, yb)
-        last = net.layers[-1].activation
-        delta = _checked(f"{_component_label(last)} of layers[{len(net.layers) - 1}]", "the derivative",
-                         last.backward, zs[-1], acts[-1], g.copy())
-    for i in range(len(net.layers) - 1, -1, -1):
-        a_prev = acts[i - 1] if i else x
-        if not np.isfinite(a_prev.T @ delta).all():
-            raise _Culprit(f"the weight gradient of layers[{i}] overflowed")
-        if i:
-            grad = delta @ net.layers[i].W.T
-            if not np.isfinite(grad).all():
-                raise _Culprit(f"the gradient flowing into layers[{i}] overflowed")
-            act = net.layers[i - 1].activation
-            delta = _checked(f"{_component_label(act)} of layers[{i - 1}]", "the derivative",
-                             act.backward, zs[i - 1], acts[i - 1], grad)
-
-
-class _CatchSigint:
-    """While active, Ctrl-C only sets ``flag[0]``: :func:`fit` stops after the current step.
-
-    Installed only in the main thread and only over Python's default handler (a
-    program's own SIGINT handler is left alone). After the first Ctrl-C the
-    previous handler is back, so a second Ctrl-C interrupts at once.
-    """
-
-    def __init__(self, flag: list[bool]) -> None:
-        self.flag = flag
-        self.installed = False
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self.flag[0] = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    def __enter__(self) -> "_CatchSigint":
-        if threading.current_thread() is threading.main_thread() \
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            signal.signal(signal.SIGINT, self._handler)
-            self.installed = True
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.installed and signal.getsignal(signal.SIGINT) == self._handler:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _lr(sched: Any, t: int, base_lr: float, epoch: int, step: int) -> float:

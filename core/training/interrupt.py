@@ -1,0 +1,37 @@
+"""Ctrl-C during :func:`~neuroplug.fit`: stop after the current step, in a consistent state."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+__all__ = ["CatchSigint"]
+
+
+class CatchSigint:
+    """While active, Ctrl-C only sets ``flag[0]``: :func:`fit` stops after the current step.
+
+    Installed only in the main thread and only over Python's default handler (a
+    program's own SIGINT handler is left alone). After the first Ctrl-C the
+    previous handler is back, so a second Ctrl-C interrupts at once.
+    """
+
+    def __init__(self, flag: list[bool]) -> None:
+        self.flag = flag
+        self.installed = False
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.flag[0] = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __enter__(self) -> "CatchSigint":
+        if threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._handler)
+            self.installed = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.installed and signal.getsignal(signal.SIGINT) == self._handler:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
