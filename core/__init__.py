@@ -17,6 +17,12 @@ Quick start::
 Activations, initializers, losses, schedules and optimizers are named components
 provided by plugins (``neuroplug list`` shows them). The public names below are
 imported lazily, so ``import neuroplug`` itself loads neither numpy nor any plugin.
+
+The package reads in layers whose imports point one way: the *plugin contract*
+at the top level (:mod:`.base`, :mod:`.types`, :mod:`.hookspecs`,
+:mod:`.registry`, :mod:`.errors`, :mod:`.validation` -- all a plugin needs), then
+:mod:`.model`, :mod:`.serialization` and :mod:`.datasets`, :mod:`.training`, and
+the applications (:mod:`.cli`, :mod:`.docgen`, :mod:`.testing`, :mod:`.spec`).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import signal
@@ -16,6 +17,11 @@ from .framework import KINDS, NotApplicable, SpecFailure, Subject, all_checks, g
 
 __all__ = ["CheckResult", "SpecReport", "run_check", "check_component", "subjects_for", "run_spec",
            "STATUSES", "declaration_problems", "DEFAULT_TIMEOUT", "resolve_timeout"]
+
+def load_checks() -> None:
+    """Register the built-in checks (import :mod:`neuroplug.spec.checks`, once): the runner's job, not the framework's."""
+    importlib.import_module(f"{__package__}.checks")
+
 
 #: Outcome of one check. "xfail": failed as declared; "xpass": declared to fail but passed.
 STATUSES = ("passed", "failed", "skipped", "xfailed", "xpassed")
@@ -414,3 +420,6 @@ def run_spec(selector: str | None = None, *, seed: int = 0, thorough: bool = Fal
     """Validate installed components chosen by ``selector`` (see :func:`subjects_for`; ``timeout``: :func:`run_check`)."""
     timeout = resolve_timeout(timeout)
     return run_subjects(subjects_for(selector, seed=seed, thorough=thorough), checks=checks, timeout=timeout)
+
+
+load_checks()

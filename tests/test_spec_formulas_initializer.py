@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from neuroplug.base import Initializer
 from neuroplug.spec import check_component
-from neuroplug.spec import checks_initializer as ci
+from neuroplug.spec.checks import initializer as ci
 from neuroplug.spec.formulas import formula_cases, formula_names, formulas, get_formula
 from neuroplug.spec.references import initializers as ref
 

@@ -294,7 +294,7 @@ def test_the_reference_reductions_follow_pytorch():
 
 
 def test_logits_or_probabilities_follow_from_logits_else_the_link():
-    from neuroplug.spec.checks_loss import _formula_from_logits
+    from neuroplug.spec.checks.loss_formulas import _formula_from_logits
 
     for component, expected in [(LogitsBCE(), True), (ProbabilityBCE(), False), (LabelCE(), True),
                                 (SoftmaxCE(), False)]:

@@ -15,7 +15,7 @@ from spec_mutants.optimizers import MUTANTS as OPT_MUTANTS
 from spec_mutants.schedules import MUTANTS as SCHED_MUTANTS
 
 KINDS = ("initializer", "schedule", "optimizer")
-MODULES = {"neuroplug.spec.checks_initializer", "neuroplug.spec.checks_schedule", "neuroplug.spec.checks_optimizer"}
+MODULES = {"neuroplug.spec.checks.initializer", "neuroplug.spec.checks.schedule", "neuroplug.spec.checks.optimizer"}
 MUTANTS = INIT_MUTANTS + SCHED_MUTANTS + OPT_MUTANTS
 
 
@@ -64,7 +64,7 @@ def test_the_checks_cover_the_expected_ids_and_notes():
 
 
 def test_false_failure_arithmetic_of_the_statistical_checks():
-    from neuroplug.spec import checks_initializer as ci
+    from neuroplug.spec.checks import initializer as ci
 
     # support test: P(max|w| < (1 - delta) a) = (1 - delta)^N for each of the 4 samples
     for n, m in ci.BOUND_SHAPES:
@@ -81,7 +81,7 @@ def test_false_failure_arithmetic_of_the_statistical_checks():
 
 
 def test_ks_distance_is_the_textbook_statistic():
-    from neuroplug.spec.checks_initializer import _ks_uniform
+    from neuroplug.spec.checks.initializer import _ks_uniform
 
     assert _ks_uniform(np.array([0.0]), 1.0)[0] == pytest.approx(0.5)
     d, _ = _ks_uniform(np.array([-0.5, 0.5]), 1.0)  # F = 0.25, 0.75; steps 0 -> 0.5 -> 1

@@ -10,9 +10,9 @@ import pytest
 from neuroplug.plugins.activations import GELU, Tanh
 from neuroplug.plugins.losses import MSE
 from neuroplug.registry import get_registry
-from neuroplug.spec import (checks_properties, properties_activation, properties_initializer,
-                            properties_loss)
-from neuroplug.spec.checks_properties import PROPERTIES, VERIFIED_BY
+from neuroplug.spec.checks import properties as checks_properties
+from neuroplug.spec.checks import properties_activation, properties_initializer, properties_loss
+from neuroplug.spec.checks.properties import PROPERTIES, VERIFIED_BY
 from neuroplug.spec.framework import KINDS, all_checks, get_check
 from neuroplug.spec.runner import check_component
 from spec_mutants.properties import MUTANTS

@@ -10,7 +10,7 @@ raises ``ValueError`` for the same problems in its own arguments.
 
 from __future__ import annotations
 
-from .framework import Subject, fail, spec_check
+from ..framework import Subject, fail, spec_check
 
 __all__: list[str] = []
 
@@ -18,7 +18,7 @@ _PREFIX = {"activation": "ACT", "initializer": "INIT", "loss": "LOSS", "schedule
 
 
 def _declarations(subject: Subject) -> None:
-    from .runner import declaration_problems
+    from ..runner import declaration_problems
 
     problems = declaration_problems(subject)
     if problems:

@@ -71,8 +71,8 @@ from typing import Any
 
 import numpy as np
 
-from .formulas import FormulaCase, formula_cases
-from .framework import Subject, fail, rebuild_from_config, skip, spec_check
+from ..formulas import FormulaCase, formula_cases
+from ..framework import Subject, fail, rebuild_from_config, skip, spec_check
 
 #: Shapes of the contract checks: asymmetric, a large one and the bias shape (fan_in = 1).
 SHAPES = ((3, 7), (64, 256), (1, 5))
@@ -593,7 +593,7 @@ def _quantile(law: Any, q: float, upper: bool) -> float:
 
 def _ks(law: Any, x: np.ndarray) -> tuple[float, float]:
     """Kolmogorov-Smirnov distance of the sample ``x`` to ``law`` and where it is largest."""
-    from .references.initializers import cdf_array
+    from ..references.initializers import cdf_array
 
     x = np.sort(x.ravel())
     n = x.size
@@ -755,7 +755,7 @@ def _check_distribution(s: _Sample, p: float) -> None:
         t_mean = (law.high - law.low) * math.sqrt(math.log(2 / p) / (2 * n_draws)) + r
         how = "Hoeffding"
     else:  # the mean of N normal draws is exactly normal
-        from .references.initializers import normal_quantile_two_sided
+        from ..references.initializers import normal_quantile_two_sided
 
         t_mean = normal_quantile_two_sided(p) * law.std / math.sqrt(n_draws) + r
         how = "normal tail"

@@ -43,8 +43,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .formulas import formula_cases, get_formula
-from .framework import Subject, fail, rebuild_from_config, skip, spec_check
+from ..formulas import formula_cases, get_formula
+from ..framework import Subject, fail, rebuild_from_config, skip, spec_check
 
 DTYPES = (np.float32, np.float64)
 #: Shapes of the test parameters of the contract checks: a weight matrix and a bias vector.

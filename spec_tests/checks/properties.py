@@ -70,7 +70,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .framework import KINDS, Subject, fail, skip, spec_check
+from ..framework import KINDS, Subject, fail, skip, spec_check
 
 __all__ = [
     "PROPERTIES",

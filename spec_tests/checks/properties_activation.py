@@ -21,9 +21,9 @@ import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from .framework import SpecFailure, Subject, away_from_kinks, fail, spec_check
+from ..framework import SpecFailure, Subject, away_from_kinks, fail, spec_check
 
-from .checks_properties import (
+from .properties import (
     _DTYPES, _declared,
     GRID_50, GRID_WIDE, INPUT_RADIUS, REFERENCE_RADIUS, SATURATION_SLACK, _NOISE, _Z, _fmt, _grid_rows,
     _hypothesis_settings, _increasing_rows, _row,
@@ -33,7 +33,7 @@ from .checks_properties import (
 
 def _other_configs(subject: Subject, body: Any) -> None:
     """Run ``body(instance)`` for the subject built with each of its configs but its own; failures name it."""
-    from .checks_activation import _instances, _label
+    from .activation import _instances, _label
 
     for config, act in _instances(subject)[1:]:
         try:

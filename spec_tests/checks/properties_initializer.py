@@ -10,15 +10,15 @@ import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from .checks_initializer import ROUND_ULPS, _built, _built_with, _rounding
-from .checks_properties import (
+from .initializer import ROUND_ULPS, _built, _built_with, _rounding
+from .properties import (
     _DTYPES,
     _declared,
     _fmt,
     _hypothesis_settings,
     _ints,
 )
-from .framework import Subject, fail, skip, spec_check
+from ..framework import Subject, fail, skip, spec_check
 
 # --------------------------------------------------------------------------- initializers
 #: ``(fan_in, fan_out, dtype, salt1, salt2)`` with fans in [1, 64] and two different salts.

@@ -26,9 +26,9 @@ import numpy as np
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from .framework import Subject, fail, skip, spec_check
+from ..framework import Subject, fail, skip, spec_check
 
-from .checks_properties import (
+from .properties import (
     _DTYPES, _declared,
     GRID_50, GRID_WIDE, INPUT_RADIUS, REFERENCE_RADIUS, SATURATION_SLACK, _array, _fmt,
     _hypothesis_settings, _ints,

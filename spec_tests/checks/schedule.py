@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .framework import Subject, fail, rebuild_from_config, signature_params, skip, spec_check
+from ..framework import Subject, fail, rebuild_from_config, signature_params, skip, spec_check
 
 #: Steps evaluated by the value checks (for the subject's own config; see :data:`CONFIG_STEPS` for the others).
 STEPS = 1000
@@ -450,7 +450,7 @@ def _case_base_lrs(floor: float) -> list[float]:
 
 
 def _check_stateless_case(case: Any, label: str) -> None:
-    from .references import schedules as ref
+    from ..references import schedules as ref
 
     formula, params, schedule = case.formula, case.params, case.component
     n_ops = ref.ops(formula, params)
@@ -485,7 +485,7 @@ def _check_stateless_case(case: Any, label: str) -> None:
 
 
 def _check_plateau_case(subject: Subject, case: Any, label: str, salt: int) -> None:
-    from .references import schedules as ref
+    from ..references import schedules as ref
 
     formula, params, schedule = case.formula, case.params, case.component
     n_ops = ref.ops(formula, params)
@@ -559,8 +559,8 @@ def check_sched_formula(subject: Subject) -> None:
     """
     import zlib
 
-    from .formulas import formula_cases
-    from .references.schedules import Unresolved
+    from ..formulas import formula_cases
+    from ..references.schedules import Unresolved
 
     if not subject.implements:
         skip("claims no formula (declare implements=(...) with names of the schedule vocabulary)")
