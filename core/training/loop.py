@@ -245,15 +245,21 @@ class _Run:
     def _write(self, path: str) -> None:
         self.capture().save(path)
 
-    def _checkpoint_now(self) -> str | None:
-        """Write the periodic checkpoint; or (nothing written) ``"weights"`` when a weight is
-        non-finite, ``"growth"`` when the weights are past ``max_growth``'s limit."""
+    def _blown(self) -> str | None:
+        """What no checkpoint may hold: ``"weights"`` when a weight is non-finite, ``"growth"``
+        when the weights' RMS is past ``max_growth``'s limit; None for a sound state."""
         if not _all_finite(self.params):
             return "weights"
         if self.growth_limit is not None and _rms(self.params) > self.growth_limit:
             return "growth"
-        self._write(self.policy.path)
         return None
+
+    def _checkpoint_now(self) -> str | None:
+        """Write the periodic checkpoint; or (nothing written) why not (:meth:`_blown`)."""
+        reason = self._blown()
+        if reason is None:
+            self._write(self.policy.path)
+        return reason
 
     def restore(self, ckpt: Any) -> None:
         """Continue from ``ckpt``: the whole checkpoint is checked first (nothing changes when
@@ -390,11 +396,13 @@ class _Run:
             if flag[0]:  # a second Ctrl-C: stop at once; the last checkpoint on disk is intact
                 raise
             # a KeyboardInterrupt not announced by our handler (another SIGINT handler):
-            # the step it cut short is redone from the epoch's start, then it is a clean stop
+            # the step it cut short is redone from the epoch's start, then it is a clean stop;
+            # a weight made non-finite before it stops the re-play early and is the report
             stop = self.batch
             self._restore_base()
-            self._steps(stop=stop, replay=True)
-            self._interrupt()
+            reason = self._steps(stop=stop, replay=True, growth=False) or "interrupt"
+            if reason == "weights":  # _diverged redoes the re-play up to `stop` to find the step
+                self.batch = stop
         except Exception:
             step = self.step
             self._restore_base()
@@ -406,13 +414,15 @@ class _Run:
         elif reason is not None:
             self._diverged(reason)
 
-    def _steps(self, stop: int | None = None, replay: bool = False) -> str | None:
+    def _steps(self, stop: int | None = None, replay: bool = False, growth: bool = True) -> str | None:
         """Run the batches ``self.batch .. stop - 1`` of the epoch (default: to its end).
 
         Returns None, or why it stopped early: ``"loss"`` or ``"gradient"`` (non-finite,
         at batch ``self.batch``, which was not applied), ``"weights"`` (the update of
-        batch ``self.batch`` made a weight non-finite: only checked when ``replay``)
-        or ``"interrupt"`` (Ctrl-C). The counters always describe the completed batches.
+        batch ``self.batch`` made a weight non-finite), ``"growth"`` (it took the weights'
+        RMS past ``max_growth``'s limit; only with ``growth``) -- those two are only checked
+        when ``replay``, and the counters are then one update behind the weights -- or
+        ``"interrupt"`` (Ctrl-C). Otherwise the counters describe the completed batches.
         """
         n, bs, epoch, base_lr = self.n, self.batch_size, self.epoch, self.base_lr
         order, plans, ybuf, x_take, y_take = self.order, self.plans, self.ybuf, self.x_take, self.y_take
@@ -423,7 +433,7 @@ class _Run:
         sched, batch_unit, table = self.sched, self.batch_unit, self.lr_table
         pred, single_output = self.pred, self.network.output_dim == 1
         every = 0 if replay else self.every
-        growth_limit = self.growth_limit if replay else None
+        growth_limit = self.growth_limit if replay and growth else None
         flag = self.flag
         bar = None if replay else self.bar
         greater, dot, isfinite = np.greater, np.dot, math.isfinite
@@ -488,10 +498,9 @@ class _Run:
 
     def _end_epoch(self) -> None:
         network, state = self.network, self.state
-        if not _all_finite(self.params):
-            self._diverged("weights")
-        if self.growth_limit is not None and _rms(self.params) > self.growth_limit:
-            self._diverged("growth")
+        blown = self._blown()  # before any callback, metric or checkpoint sees the state
+        if blown is not None:
+            self._diverged(blown)
         n = self.n
         logs = {"loss": self.total / n, "lr": self.lr_now}
         if self.classify:
@@ -536,10 +545,20 @@ class _Run:
         ckpt = self.capture()
         path = None
         where = f"epoch {self.epoch}, batch {self.batch} (step {self.step})"
-        if self.policy is not None and _all_finite(self.params):
+        # a state no checkpoint file may hold (it would resume a run past max_growth's limit
+        # with a limit relative to the blown-up weights) stays in the exception only
+        blown = self._blown()
+        if self.policy is not None and blown is None:
             path = os.fspath(self.policy.path)
             ckpt.save(path)
             message = f"training interrupted at {where}; checkpoint saved to {path!r}"
+        elif self.policy is not None:
+            why = ("a weight is non-finite" if blown == "weights" else
+                   f"the weights blew up in this epoch (RMS {_rms(self.params):.3g}, past max_growth's limit "
+                   f"{self.growth_limit:.3g})")
+            message = (f"training interrupted at {where}; no checkpoint written: {why}. The state is in "
+                       f"this exception's `checkpoint`; {os.fspath(self.policy.path)!r} holds an earlier one "
+                       f"if any was written")
         else:
             message = (f"training interrupted at {where}; the state is in this exception's "
                        f"`checkpoint` (fit(checkpoint=PATH) writes it to disk)")
@@ -553,13 +572,14 @@ class _Run:
         if reason in ("weights", "raised") or not _all_finite(self.params):
             # a finite step made a weight non-finite (an overflowing update) earlier on:
             # redo the epoch from its start, checking the weights after every update
+            # (a blow-up before it is not the report: the non-finite value is, as without max_growth)
             reached = self.batch
             self._restore_base()
-            why = self._steps(stop=reached, replay=True)
+            why = self._steps(stop=reached, replay=True, growth=False)
             if why == "weights":
                 failing = self.batch
                 self._restore_base()
-                self._steps(stop=failing, replay=True)
+                self._steps(stop=failing, replay=True, growth=False)
                 reason = "update"
             elif why is not None:
                 failing, reason = self.batch, why
