@@ -18,7 +18,7 @@ import pytest
 
 import neuroplug as npl
 from neuroplug.errors import DivergenceError, InputError
-from neuroplug.training.loop import _rms
+from neuroplug.training.divergence import _rms
 
 
 @pytest.fixture(scope="module")

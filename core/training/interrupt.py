@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from typing import Any
 
-__all__ = ["CatchSigint"]
+from .divergence import _all_finite
+
+__all__ = ["CatchSigint", "stop_interrupted"]
 
 
 class CatchSigint:
@@ -35,3 +38,20 @@ class CatchSigint:
     def __exit__(self, *exc: Any) -> None:
         if self.installed and signal.getsignal(signal.SIGINT) == self._handler:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def stop_interrupted(run: Any) -> None:
+    """Ctrl-C: write the checkpoint (if a path was given) and raise TrainingInterrupted."""
+    from ..errors import TrainingInterrupted
+
+    ckpt = run.capture()
+    path = None
+    where = f"epoch {run.epoch}, batch {run.batch} (step {run.step})"
+    if run.policy is not None and _all_finite(run.params):
+        path = os.fspath(run.policy.path)
+        ckpt.save(path)
+        message = f"training interrupted at {where}; checkpoint saved to {path!r}"
+    else:
+        message = (f"training interrupted at {where}; the state is in this exception's "
+                   f"`checkpoint` (fit(checkpoint=PATH) writes it to disk)")
+    raise TrainingInterrupted(message, checkpoint=ckpt, path=path)
