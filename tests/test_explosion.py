@@ -21,7 +21,7 @@ import pytest
 import neuroplug as npl
 from conftest import interrupting_loss
 from neuroplug.errors import DivergenceError, InputError
-from neuroplug.training.loop import _rms
+from neuroplug.training.divergence import _rms
 
 
 @pytest.fixture(scope="module")

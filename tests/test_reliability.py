@@ -450,7 +450,7 @@ def test_an_internal_error_is_one_line_status_4_with_a_hint(monkeypatch: Any, ca
     def broken(args: Any) -> int:
         raise KeyError("oops")
 
-    monkeypatch.setattr(npl.cli, "_cmd_list", broken)
+    monkeypatch.setattr(npl.cli.commands, "_cmd_list", broken)
     monkeypatch.delenv("NEUROPLUG_DEBUG", raising=False)
     assert main(["list"]) == 4
     err = capsys.readouterr().err

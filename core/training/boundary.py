@@ -10,12 +10,13 @@ component and its plugin. Nothing here runs per step.
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Any
 
 import numpy as np
 
 from ..base import Activation
-from ..errors import ComponentError, NeuroplugError
+from ..errors import ComponentError, ConfigError, NeuroplugError
 from ..model.network import Sequential
 from ..registry import component_label as _component_label
 from ..registry import failing_component as _failing_component
@@ -102,3 +103,12 @@ def check_component_outputs(network: Sequential, loss_fn: Any, X: np.ndarray, Y:
             grad = delta @ layers[i].W.T
             prev = layers[i - 1].activation
             delta = _checked_backward(prev, i - 1, zs[i - 1], outs[i - 1], grad)
+
+
+def _lr(sched: Any, t: int, base_lr: float, epoch: int, step: int) -> float:
+    value = sched(t, base_lr)
+    if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value >= 0):
+        raise ConfigError(
+            f"schedule {sched!r} returned the learning rate {value!r} at epoch {epoch}, step {step}; "
+            f"a learning rate must be a finite number >= 0")
+    return float(value)

@@ -6,14 +6,16 @@ weight); nothing here runs on the hot path.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from ..errors import NonFiniteError
+from ..errors import DivergenceError, NonFiniteError
+from .boundary import _lr
 from ..registry import component_label as _component_label
 
-__all__ = ["diagnose"]
+__all__ = ["diagnose", "stop_diverged", "stop_blown_up"]
 
 
 class _Culprit(Exception):
@@ -83,3 +85,83 @@ def _trace(run: Any, batch: int) -> None:
             act = net.layers[i - 1].activation
             delta = _checked(f"{_component_label(act)} of layers[{i - 1}]", "the derivative",
                              act.backward, zs[i - 1], acts[i - 1], grad)
+
+
+def _rms(arrays: list[np.ndarray]) -> float:
+    """The root mean square of all the values of ``arrays`` (float64, without overflow)."""
+    count = sum(a.size for a in arrays)
+    if not count:
+        return 0.0
+    scale = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+    if scale == 0.0 or not math.isfinite(scale):
+        return scale
+    total = sum(float(np.sum(np.square(a / scale, dtype=np.float64))) for a in arrays)
+    return scale * math.sqrt(total / count)
+
+
+def _all_finite(arrays: list[np.ndarray]) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+# ---------------------------------------------------------------------- stopping the run
+def stop_diverged(run: Any, reason: str) -> None:
+    """Put the last finite state back, find what produced the non-finite value, raise."""
+    if reason == "growth":
+        stop_blown_up(run)
+    failing = run.batch
+    if reason in ("weights", "raised") or not _all_finite(run.params):
+        # a finite step made a weight non-finite (an overflowing update) earlier on:
+        # redo the epoch from its start, checking the weights after every update
+        # (a blow-up before it is not the report: the non-finite value is, as without max_growth)
+        reached = run.batch
+        run._restore_base()
+        why = run._steps(stop=reached, replay=True, growth=False)
+        if why == "weights":
+            failing = run.batch
+            run._restore_base()
+            run._steps(stop=failing, replay=True, growth=False)
+            reason = "update"
+        elif why is not None:
+            failing, reason = run.batch, why
+    lr_now = rate_at(run, failing)
+    where = diagnose(run, failing, lr_now)
+    step = run.step
+    raise DivergenceError(
+        f"training diverged at step {step} (epoch {run.epoch}, batch {failing}) with lr={lr_now:g}: "
+        f"{where}. The weights and the optimizer state were restored to their last finite values "
+        f"({'before the first step' if step == 0 else f'after step {step - 1}'}). Lower lr, or check "
+        f"the data and the components.",
+        epoch=run.epoch, step=step, batch=failing, lr=lr_now, where=where)
+
+
+def stop_blown_up(run: Any) -> None:
+    """The weights grew past ``max_growth``'s limit: find the step that took them over, restore, raise."""
+    limit, reached = run.growth_limit, run.batch
+    layers = [[i for i, _ in enumerate(run._base[0]) if i // 2 == k] for k in range(len(run.network.layers))]
+    start = [_rms([run._base[0][i] for i in idx]) for idx in layers]
+    run._restore_base()
+    run._steps(stop=reached, replay=True)  # stops after the update that crossed the limit
+    failing = run.batch
+    grown = [_rms([run.params[i] for i in idx]) for idx in layers]  # just after that update
+    run._restore_base()
+    run._steps(stop=failing, replay=True)  # the state before it
+    _, worst = max((g / max(s0, 1.0), k) for k, (s0, g) in enumerate(zip(start, grown)))
+    lr_now = rate_at(run, failing)
+    where = (f"the weights of layers[{worst}] grew from RMS {start[worst]:.3g} at the start of the epoch to "
+             f"{grown[worst]:.3g}, taking the weights' RMS past {limit:.3g} (max_growth={run.max_growth:g} "
+             f"times the larger of 1 and their RMS at the start of the epoch)")
+    step = run.step
+    raise DivergenceError(
+        f"training blew up at step {step} (epoch {run.epoch}, batch {failing}) with lr={lr_now:g}: {where}. "
+        f"The weights and the optimizer state were restored to their values before that step "
+        f"({'before the first step' if step == 0 else f'after step {step - 1}'}). Lower lr, or check the "
+        f"data and the components; max_growth=None (neuroplug train --max-growth off) turns this check off.",
+        epoch=run.epoch, step=step, batch=failing, lr=lr_now, where=where)
+
+
+def rate_at(run: Any, batch: int) -> float:
+    if not run.batch_unit:
+        return run.lr_now
+    step = run.step
+    return run.lr_table[step] if run.lr_table is not None else _lr(
+        run.sched, step, run.base_lr, run.epoch, step)

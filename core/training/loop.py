@@ -18,18 +18,17 @@ import copy
 import functools
 import hashlib
 import math
-import os
 from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, DivergenceError, InputError, NonFiniteError, ShapeError
+from ..errors import ConfigError, InputError, NonFiniteError, ShapeError
 from ..model.network import Sequential
 from ..registry import component_label as _component_label
-from .boundary import _check_loss_value, check_component_outputs, components_named
+from .boundary import _check_loss_value, _lr, check_component_outputs, components_named
 from .callbacks import Callback, History, TrainingState
-from .divergence import diagnose
-from .interrupt import CatchSigint
+from .divergence import _all_finite, _rms, stop_diverged
+from .interrupt import CatchSigint, stop_interrupted
 
 def _is_classification(y: np.ndarray, net: Sequential) -> bool:
     return y.ndim == 1 and np.issubdtype(y.dtype, np.integer) and (
@@ -76,22 +75,6 @@ def _describe_or_class(component: Any) -> dict[str, Any] | None:
 _MAX_EPOCHS = 1 << 62
 #: ``fit``'s default ``max_growth``: the factor by which the weights' RMS may grow in one epoch.
 DEFAULT_MAX_GROWTH = 1e4
-
-
-def _rms(arrays: list[np.ndarray]) -> float:
-    """The root mean square of all the values of ``arrays`` (float64, without overflow)."""
-    count = sum(a.size for a in arrays)
-    if not count:
-        return 0.0
-    scale = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
-    if scale == 0.0 or not math.isfinite(scale):
-        return scale
-    total = sum(float(np.sum(np.square(a / scale, dtype=np.float64))) for a in arrays)
-    return scale * math.sqrt(total / count)
-
-
-def _all_finite(arrays: list[np.ndarray]) -> bool:
-    return all(bool(np.isfinite(a).all()) for a in arrays)
 
 
 def _shared_base(arrays: list[np.ndarray]) -> np.ndarray | None:
@@ -366,7 +349,7 @@ class _Run:
                     self._run_batches()
                     self._end_epoch()
                     if self.flag[0] and not self.finished:
-                        self._interrupt()
+                        stop_interrupted(self)
         finally:
             if self.bar is not None:
                 self.bar.close()
@@ -401,7 +384,7 @@ class _Run:
             stop = self.batch
             self._restore_base()
             reason = self._steps(stop=stop, replay=True, growth=False) or "interrupt"
-            if reason == "weights":  # _diverged redoes the re-play up to `stop` to find the step
+            if reason == "weights":  # stop_diverged redoes the re-play up to `stop` to find the step
                 self.batch = stop
         except Exception:
             step = self.step
@@ -410,9 +393,9 @@ class _Run:
             self.restored_to = f"; the weights were restored to {self._base_label()}"
             raise
         if reason == "interrupt":
-            self._interrupt()
+            stop_interrupted(self)
         elif reason is not None:
-            self._diverged(reason)
+            stop_diverged(self, reason)
 
     def _steps(self, stop: int | None = None, replay: bool = False, growth: bool = True) -> str | None:
         """Run the batches ``self.batch .. stop - 1`` of the epoch (default: to its end).
@@ -500,7 +483,7 @@ class _Run:
         network, state = self.network, self.state
         blown = self._blown()  # before any callback, metric or checkpoint sees the state
         if blown is not None:
-            self._diverged(blown)
+            stop_diverged(self, blown)
         n = self.n
         logs = {"loss": self.total / n, "lr": self.lr_now}
         if self.classify:
@@ -536,99 +519,3 @@ class _Run:
                 self._write(policy.best_path)
         if policy.every == "epoch" and not self.finished:
             self._write(policy.path)
-
-    # ------------------------------------------------------------------ stopping
-    def _interrupt(self) -> None:
-        """Ctrl-C: write the checkpoint (if a path was given) and raise TrainingInterrupted."""
-        from ..errors import TrainingInterrupted
-
-        ckpt = self.capture()
-        path = None
-        where = f"epoch {self.epoch}, batch {self.batch} (step {self.step})"
-        # a state no checkpoint file may hold (it would resume a run past max_growth's limit
-        # with a limit relative to the blown-up weights) stays in the exception only
-        blown = self._blown()
-        if self.policy is not None and blown is None:
-            path = os.fspath(self.policy.path)
-            ckpt.save(path)
-            message = f"training interrupted at {where}; checkpoint saved to {path!r}"
-        elif self.policy is not None:
-            why = ("a weight is non-finite" if blown == "weights" else
-                   f"the weights blew up in this epoch (RMS {_rms(self.params):.3g}, past max_growth's limit "
-                   f"{self.growth_limit:.3g})")
-            message = (f"training interrupted at {where}; no checkpoint written: {why}. The state is in "
-                       f"this exception's `checkpoint`; {os.fspath(self.policy.path)!r} holds an earlier one "
-                       f"if any was written")
-        else:
-            message = (f"training interrupted at {where}; the state is in this exception's "
-                       f"`checkpoint` (fit(checkpoint=PATH) writes it to disk)")
-        raise TrainingInterrupted(message, checkpoint=ckpt, path=path)
-
-    def _diverged(self, reason: str) -> None:
-        """Put the last finite state back, find what produced the non-finite value, raise."""
-        if reason == "growth":
-            self._blew_up()
-        failing = self.batch
-        if reason in ("weights", "raised") or not _all_finite(self.params):
-            # a finite step made a weight non-finite (an overflowing update) earlier on:
-            # redo the epoch from its start, checking the weights after every update
-            # (a blow-up before it is not the report: the non-finite value is, as without max_growth)
-            reached = self.batch
-            self._restore_base()
-            why = self._steps(stop=reached, replay=True, growth=False)
-            if why == "weights":
-                failing = self.batch
-                self._restore_base()
-                self._steps(stop=failing, replay=True, growth=False)
-                reason = "update"
-            elif why is not None:
-                failing, reason = self.batch, why
-        lr_now = self._rate_at(failing)
-        where = diagnose(self, failing, lr_now)
-        step = self.step
-        raise DivergenceError(
-            f"training diverged at step {step} (epoch {self.epoch}, batch {failing}) with lr={lr_now:g}: "
-            f"{where}. The weights and the optimizer state were restored to their last finite values "
-            f"({'before the first step' if step == 0 else f'after step {step - 1}'}). Lower lr, or check "
-            f"the data and the components.",
-            epoch=self.epoch, step=step, batch=failing, lr=lr_now, where=where)
-
-    def _blew_up(self) -> None:
-        """The weights grew past ``max_growth``'s limit: find the step that took them over, restore, raise."""
-        limit, reached = self.growth_limit, self.batch
-        layers = [[i for i, _ in enumerate(self._base[0]) if i // 2 == k] for k in range(len(self.network.layers))]
-        start = [_rms([self._base[0][i] for i in idx]) for idx in layers]
-        self._restore_base()
-        self._steps(stop=reached, replay=True)  # stops after the update that crossed the limit
-        failing = self.batch
-        grown = [_rms([self.params[i] for i in idx]) for idx in layers]  # just after that update
-        self._restore_base()
-        self._steps(stop=failing, replay=True)  # the state before it
-        _, worst = max((g / max(s0, 1.0), k) for k, (s0, g) in enumerate(zip(start, grown)))
-        lr_now = self._rate_at(failing)
-        where = (f"the weights of layers[{worst}] grew from RMS {start[worst]:.3g} at the start of the epoch to "
-                 f"{grown[worst]:.3g}, taking the weights' RMS past {limit:.3g} (max_growth={self.max_growth:g} "
-                 f"times the larger of 1 and their RMS at the start of the epoch)")
-        step = self.step
-        raise DivergenceError(
-            f"training blew up at step {step} (epoch {self.epoch}, batch {failing}) with lr={lr_now:g}: {where}. "
-            f"The weights and the optimizer state were restored to their values before that step "
-            f"({'before the first step' if step == 0 else f'after step {step - 1}'}). Lower lr, or check the "
-            f"data and the components; max_growth=None (neuroplug train --max-growth off) turns this check off.",
-            epoch=self.epoch, step=step, batch=failing, lr=lr_now, where=where)
-
-    def _rate_at(self, batch: int) -> float:
-        if not self.batch_unit:
-            return self.lr_now
-        step = self.step
-        return self.lr_table[step] if self.lr_table is not None else _lr(
-            self.sched, step, self.base_lr, self.epoch, step)
-
-
-def _lr(sched: Any, t: int, base_lr: float, epoch: int, step: int) -> float:
-    value = sched(t, base_lr)
-    if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value >= 0):
-        raise ConfigError(
-            f"schedule {sched!r} returned the learning rate {value!r} at epoch {epoch}, step {step}; "
-            f"a learning rate must be a finite number >= 0")
-    return float(value)
