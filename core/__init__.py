@@ -28,6 +28,7 @@ the applications (:mod:`.cli`, :mod:`.docgen`, :mod:`.testing`, :mod:`.spec`).
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -94,9 +95,43 @@ _LAZY = {
 _SUBMODULES = {"datasets", "errors", "validation", "base", "types", "hookspecs", "registry",
                "model", "training", "serialization", "testing", "cli", "spec", "docgen"}
 
-#: Modules that moved into subpackages: ``npl.network`` still gives ``neuroplug.model.network``.
+#: Modules that moved into subpackages. Their old paths keep working: ``npl.network`` and
+#: ``import neuroplug.network`` / ``from neuroplug.network import Sequential`` give
+#: ``neuroplug.model.network`` itself (the same module object, not a copy).
 _MOVED = {"layers": "model.layers", "network": "model.network", "checkpoint": "training.checkpoint",
           "docs_gen": "docgen"}
+
+
+class _MovedModules:
+    """Import-system finder for the old paths of :data:`_MOVED` (only those: every other name is left alone)."""
+
+    _specs: dict[str, Any] = {}
+
+    @classmethod
+    def find_spec(cls, fullname: str, path: Any = None, target: Any = None) -> Any:
+        package, _, old = fullname.partition(".")
+        if package != __name__ or old not in _MOVED:
+            return None
+        import importlib.util
+
+        return importlib.util.spec_from_loader(fullname, cls)
+
+    @classmethod
+    def create_module(cls, spec: Any) -> Any:
+        module = importlib.import_module(f"{__name__}.{_MOVED[spec.name.partition('.')[2]]}")
+        cls._specs[spec.name] = module.__spec__  # the import system sets __spec__ after this: put back below
+        return module
+
+    @classmethod
+    def exec_module(cls, module: Any) -> None:
+        spec = cls._specs.pop(getattr(module.__spec__, "name", ""), None)
+        if spec is not None:
+            module.__spec__ = spec
+
+
+if not any(finder is _MovedModules or getattr(finder, "__qualname__", "") == "_MovedModules"
+           for finder in sys.meta_path):
+    sys.meta_path.append(_MovedModules)
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

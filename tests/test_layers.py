@@ -133,3 +133,22 @@ def test_the_layer_map_covers_every_module():
                 if module not in ("neuroplug",) and not module.startswith(("neuroplug.plugins", "neuroplug.spec"))
                 and layer_of(module) is None]
     assert not unplaced, unplaced
+
+
+def test_the_old_module_paths_still_import_the_moved_modules():
+    """``neuroplug.network``, ``.layers``, ``.checkpoint``, ``.docs_gen`` moved into subpackages; old imports work."""
+    code = ("import sys, neuroplug as npl\n"
+            "import neuroplug.network, neuroplug.layers, neuroplug.docs_gen\n"
+            "from neuroplug.checkpoint import Checkpoint\n"
+            "from neuroplug.model import network, layers\n"
+            "import neuroplug.docgen, neuroplug.training.checkpoint as ckpt\n"
+            "assert sys.modules['neuroplug.network'] is network and sys.modules['neuroplug.layers'] is layers\n"
+            "assert sys.modules['neuroplug.docs_gen'] is neuroplug.docgen and Checkpoint is ckpt.Checkpoint\n"
+            "assert network.__spec__.name == 'neuroplug.model.network' and npl.network is network\n"
+            "assert npl.Sequential is network.Sequential\n"
+            "try:\n"
+            "    import neuroplug.no_such_module\n"
+            "except ImportError:\n"
+            "    print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -72,7 +72,7 @@ def _run(code: str, **env: str) -> str:
 def test_without_builtin_entry_points_the_core_works_and_loads_no_plugin_module():
     code = (
         "import sys, numpy as np, neuroplug as npl\n"
-        "import neuroplug.registry, neuroplug.model, neuroplug.training, neuroplug.serialization, neuroplug.cli\n"
+        "import neuroplug.registry, neuroplug.network, neuroplug.training, neuroplug.serialization, neuroplug.cli\n"
         "reg = npl.get_registry()\n"
         "print(len(reg.entries()), sorted(m for m in sys.modules if m.startswith('neuroplug.plugins.')))\n"
     )
