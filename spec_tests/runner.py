@@ -16,7 +16,8 @@ from typing import Any, Iterable, Mapping
 from .framework import KINDS, NotApplicable, SpecFailure, Subject, all_checks, get_check
 
 __all__ = ["CheckResult", "SpecReport", "run_check", "check_component", "subjects_for", "run_spec",
-           "STATUSES", "declaration_problems", "DEFAULT_TIMEOUT", "resolve_timeout"]
+           "STATUSES", "declaration_problems", "DEFAULT_TIMEOUT", "resolve_timeout", "load_checks"]
+
 
 def load_checks() -> None:
     """Register the built-in checks (import :mod:`neuroplug.spec.checks`, once): the runner's job, not the framework's."""

@@ -36,7 +36,6 @@ import contextlib
 import copy
 import io
 import json
-import math
 import os
 import signal
 import sys

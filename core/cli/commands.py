@@ -1,6 +1,7 @@
 """The ``neuroplug`` sub-commands: ``list``, ``plugins``, ``spec``, ``docs``, ``train`` -- each a thin layer over the public API."""
 
 from __future__ import annotations
+
 import argparse
 import contextlib
 import json
@@ -8,9 +9,11 @@ import os
 import sys
 import time
 from typing import Any, Sequence
+
 from .parser import _DEFAULT_CHECKPOINT, _MAX_CLASSES
 
 __all__: list[str] = []
+
 
 @contextlib.contextmanager
 def _plugin_output_to_stderr() -> Any:
@@ -110,9 +113,7 @@ def _cmd_spec(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..spec import report as render
     from ..spec.framework import get_check
-    from ..spec.runner import run_spec
-
-    from ..spec.runner import resolve_timeout
+    from ..spec.runner import resolve_timeout, run_spec
 
     resolve_timeout(args.timeout)  # NEUROPLUG_SPEC_TIMEOUT too: an InputError before any check runs
     for check_id in args.check or ():
@@ -172,15 +173,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .. import datasets
-    from ..errors import InputError
-    from ..model import Dense
-    from ..model import Sequential
+    from ..errors import FileWriteError, InputError, TrainingInterrupted
+    from ..model import Dense, Sequential
     from ..registry import create
-    from ..serialization import save
-    from ..training import Checkpointing, load_checkpoint
-    from ..errors import FileWriteError, TrainingInterrupted
-    from ..serialization import check_writable
-    from ..training import fit
+    from ..serialization import check_writable, save
+    from ..training import Checkpointing, fit, load_checkpoint
 
     if args.save is not None:  # the outputs are checked before anything is loaded or trained
         check_writable(args.save, "the model")

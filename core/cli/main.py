@@ -25,13 +25,16 @@ traceback too.
 """
 
 from __future__ import annotations
+
 import os
 import sys
 from typing import Any, Sequence
+
 from . import commands
 from .parser import _DEBUG_ENV, build_parser
 
 __all__ = ["main", "EXIT_CODES"]
+
 
 #: The exit status of ``neuroplug`` for each outcome.
 EXIT_CODES = {

@@ -1,14 +1,17 @@
 """The ``neuroplug`` command line: the parser and the checks of the option values (``argparse`` types)."""
 
 from __future__ import annotations
+
 import argparse
 import json
 from typing import Any
 
 __all__ = ["build_parser"]
 
+
 #: The environment variable that makes every command print the traceback of an error.
 _DEBUG_ENV = "NEUROPLUG_DEBUG"
+
 
 def _param(text: str) -> tuple[str, str, Any]:
     kind, dot, rest = text.partition(".")
