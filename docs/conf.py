@@ -132,3 +132,9 @@ def setup(app):
         lines[:] = fixups(lines)
 
     app.connect("autodoc-process-docstring", fix, priority=400)
+
+    def skip_routing(app, what, name, obj, skip, options):
+        # scikit-learn's generated metadata-routing setters (set_fit_request, ...): its API, not ours
+        return True if name.startswith("set_") and name.endswith("_request") else None
+
+    app.connect("autodoc-skip-member", skip_routing)
