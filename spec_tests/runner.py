@@ -6,6 +6,7 @@ import importlib
 import math
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -80,8 +81,9 @@ class SpecReport:
 
 #: The time limit of one check on one component, in seconds, unless ``timeout=`` (or
 #: ``neuroplug spec --timeout``, or the environment variable ``NEUROPLUG_SPEC_TIMEOUT``)
-#: says otherwise; 0 turns it off. Our slowest check takes under 1 s (``--thorough``:
-#: a few seconds), so a minute means a component that loops or waits, not a slow one.
+#: says otherwise; 0 turns it off. Our slowest check takes about 0.2 s (about 1 s with
+#: ``--thorough``), so a minute means a component that loops or waits, not a slow
+#: machine or a plugin whose components are a hundred times slower than ours.
 DEFAULT_TIMEOUT = 60.0
 _TIMEOUT_ENV = "NEUROPLUG_SPEC_TIMEOUT"
 
@@ -89,14 +91,17 @@ _TIMEOUT_ENV = "NEUROPLUG_SPEC_TIMEOUT"
 def resolve_timeout(timeout: Any = None) -> float:
     """The per-check time limit in seconds (0: none) from ``timeout``, else the environment, else the default.
 
+    ``None`` means: the environment variable ``NEUROPLUG_SPEC_TIMEOUT`` if it is set
+    (and not blank), else :data:`DEFAULT_TIMEOUT`. ``0`` and ``inf`` turn the limit off.
+
     Raises InputError (a ValueError) naming the value and where it came from unless it is a number >= 0.
     """
-    source = "timeout"
+    source, shown = "timeout", timeout
     if timeout is None:
         text = os.environ.get(_TIMEOUT_ENV, "").strip()
         if not text:
             return DEFAULT_TIMEOUT
-        source, timeout = _TIMEOUT_ENV, text
+        source, shown, timeout = _TIMEOUT_ENV, text, text
         try:
             timeout = float(text)
         except ValueError:
@@ -105,40 +110,132 @@ def resolve_timeout(timeout: Any = None) -> float:
         from neuroplug.errors import InputError
 
         raise InputError(f"{source} must be a number of seconds >= 0 (0 turns the time limit off), "
-                         f"got {timeout!r}")
+                         f"got {shown!r}")
     return 0.0 if math.isinf(timeout) else float(timeout)
 
 
 class _TimeLimit(BaseException):
-    """Raised in a check that outlived its time limit (a BaseException: a check's ``except Exception`` lets it by)."""
+    """Raised in a check that outlived its time limit.
+
+    A BaseException, so neither a check's nor a component's ``except Exception``
+    (nor hypothesis, which catches ``Exception``) can take it for a failure of the
+    component and report something else. ``token`` says whose limit it was, so
+    nested limits each catch only their own.
+    """
+
+    def __init__(self, token: object) -> None:
+        super().__init__("time limit")
+        self.token = token
+
+
+#: What :func:`_call_with_time_limit` returns when the call outlived its limit.
+_TIMED_OUT = object()
 
 
 def _call_with_time_limit(seconds: float, fn: Any, *args: Any) -> Any:
-    """``fn(*args)``, interrupted with :class:`_TimeLimit` after ``seconds`` (0: no limit).
+    """``fn(*args)``, or :data:`_TIMED_OUT` when it did not return within ``seconds`` (0: no limit).
 
-    In the main thread of a POSIX process a SIGALRM timer interrupts the check
-    wherever the interpreter is (a pure-Python loop, ``time.sleep``; a single long
-    numpy call finishes first); the previous SIGALRM handler and timer are put
-    back afterwards. Elsewhere the check runs in a daemon thread that is abandoned
-    (it keeps running in the background) when it outlives the limit.
+    In the main thread of a POSIX process an ``ITIMER_REAL`` timer and a ``SIGALRM``
+    handler interrupt the call wherever the interpreter is (a pure-Python loop,
+    ``time.sleep``; a single long C call such as one numpy operation finishes
+    first). Elsewhere (another thread, no ``SIGALRM``, or a ``SIGALRM`` handler
+    installed outside Python, which could not be put back) the call runs in a
+    daemon thread that is *abandoned* when it outlives the limit: it keeps running
+    in the background until it returns or the process exits.
+
+    Exceptions of ``fn`` (KeyboardInterrupt included) propagate unchanged.
     """
     if not seconds:
         return fn(*args)
-    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-        def alarm(signum: int, frame: Any) -> None:
-            raise _TimeLimit()
+    if (hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
+            and threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGALRM) is not None):
+        return _with_alarm(seconds, fn, args)
+    return _in_thread(seconds, fn, args)
 
-        previous = signal.signal(signal.SIGALRM, alarm)
-        outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-        started = time.monotonic()
-        try:
-            return fn(*args)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-            if outer_delay:  # an outer timer (e.g. pytest-timeout's) keeps its deadline
-                left = outer_delay - (time.monotonic() - started)
-                signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), outer_interval)
+
+def _with_alarm(seconds: float, fn: Any, args: tuple[Any, ...]) -> Any:
+    """The ``SIGALRM`` way of :func:`_call_with_time_limit`; leaves the handler and the timer as it found them.
+
+    An outer ``ITIMER_REAL`` timer (pytest-timeout's signal method, an enclosing
+    limit of ours, a program's watchdog) keeps its deadline and its period: the
+    timer is armed for whichever comes first, and at the outer timer's moment the
+    previous handler runs as it would have without us. Once the limit has passed,
+    the call is interrupted again every ``min(seconds, 1)`` s until it is over, in
+    case a bare ``except:`` in the component swallowed the first interruption (and
+    the call is reported as timed out even if it then returns).
+    """
+    token = object()
+    here = sys._getframe()  # this function's own frame: never interrupted (its bookkeeping must finish)
+    previous = signal.getsignal(signal.SIGALRM)
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    repeat = min(seconds, 1.0)
+    started = time.monotonic()
+    state: dict[str, Any] = {"active": True, "outer_at": started + outer_delay if outer_delay else None,
+                             "deadline": started + seconds, "armed_for": None, "fired": False}
+
+    def arm(now: float) -> None:
+        outer_at, deadline = state["outer_at"], state["deadline"]
+        state["armed_for"] = "outer" if outer_at is not None and outer_at < deadline else "ours"
+        due = outer_at if state["armed_for"] == "outer" else deadline
+        signal.setitimer(signal.ITIMER_REAL, max(due - now, 1e-6))
+
+    def alarm(signum: int, frame: Any) -> None:
+        if not state["active"]:  # the call is over; the finally blocks below hand the timer back
+            return
+        now = time.monotonic()
+        if state["armed_for"] == "ours":
+            state["fired"] = True
+            state["deadline"] = now + repeat  # again in ``repeat`` s, should this one be swallowed
+            arm(now)
+            if frame is not here:
+                raise _TimeLimit(token)
+        elif frame is here:  # the outer timer's moment, but not inside our bookkeeping: a moment later
+            signal.setitimer(signal.ITIMER_REAL, 1e-3)
+        else:  # the outer timer's moment: re-arm for what comes next, then the previous handler runs
+            state["outer_at"] = state["outer_at"] + outer_interval if outer_interval else None
+            arm(now)
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL:  # SIGALRM's default action ends the process: as it would have
+                state["active"] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                signal.raise_signal(signal.SIGALRM)
+
+    def call() -> Any:  # a frame of its own between ``here`` and fn, even when fn is a C function (time.sleep)
+        return fn(*args)
+
+    try:
+        signal.signal(signal.SIGALRM, alarm)
+    except ValueError:  # not the main interpreter
+        return _in_thread(seconds, fn, args)
+    try:
+        arm(started)
+        value = call()
+        # a bare ``except:`` in the component may have swallowed the interruption: the limit was still hit
+        return _TIMED_OUT if state["fired"] else value
+    except _TimeLimit as exc:
+        if exc.token is not token:
+            raise  # an enclosing limit's (ours, nested): not this call's to report
+        return _TIMED_OUT
+    finally:
+        state["active"] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if state["outer_at"] is not None:  # the outer timer is still pending (possibly due right now)
+            signal.setitimer(signal.ITIMER_REAL, max(state["outer_at"] - time.monotonic(), 1e-6), outer_interval)
+
+
+def _in_thread(seconds: float, fn: Any, args: tuple[Any, ...]) -> Any:
+    """The thread way of :func:`_call_with_time_limit`: ``fn`` runs in a daemon thread, abandoned after ``seconds``.
+
+    An abandoned thread cannot be stopped: it keeps running (and using a CPU, if it
+    loops) until it returns or the process exits; what it does meanwhile is beyond
+    the suite's control. (The warning filters and numpy's global random state that
+    :func:`run_check` sets around a check are put back in the caller's thread, so
+    the abandoned thread does not leave them changed.)
+    """
     outcome: list[Any] = []
 
     def target() -> None:
@@ -151,7 +248,7 @@ def _call_with_time_limit(seconds: float, fn: Any, *args: Any) -> Any:
     worker.start()
     worker.join(seconds)
     if worker.is_alive() or not outcome:
-        raise _TimeLimit()
+        return _TIMED_OUT
     kind, value = outcome[0]
     if kind == "error":
         raise value
@@ -161,15 +258,16 @@ def _call_with_time_limit(seconds: float, fn: Any, *args: Any) -> Any:
 def run_check(check_id: str, subject: Subject, *, timeout: float | None = None) -> CheckResult:
     """Run one check on one subject, honouring its declared expected failures.
 
-    ``timeout``: the check's time limit in seconds (see :data:`DEFAULT_TIMEOUT`); a
-    check that outlives it fails with a message naming it and the limit.
+    ``timeout``: the check's time limit in seconds (default :data:`DEFAULT_TIMEOUT`, or
+    ``NEUROPLUG_SPEC_TIMEOUT``; 0: none). A check that outlives it is a failed check
+    whose message names it, the component and the limit (an expected failure, if the
+    subject declares the check as one). A KeyboardInterrupt stops the run.
     """
     check = get_check(check_id)
     limit = resolve_timeout(timeout)
     started = time.perf_counter()
-    try:
-        status, message = _call_with_time_limit(limit, _execute, check.func, subject)
-    except _TimeLimit:
+    status, message = _execute(check.func, subject, limit)
+    if status == "timeout":
         status, message = "failed", (
             f"{check_id} did not finish within its time limit of {limit:g} s on {subject.kind} {subject.name!r} "
             f"(a loop that never ends, or a component waiting for something?); the run went on with the next "
@@ -188,21 +286,24 @@ def run_check(check_id: str, subject: Subject, *, timeout: float | None = None) 
     return CheckResult(check_id, subject.name, subject.kind, status, message, time.perf_counter() - started)
 
 
-def _execute(func: Any, subject: Subject) -> tuple[str, str]:
+def _execute(func: Any, subject: Subject, limit: float) -> tuple[str, str]:
+    """``(status, message)`` of ``func(subject)``; status ``"timeout"`` when it outlived ``limit`` seconds."""
     import numpy as np
 
     global_state = np.random.get_state()  # no check may leak changes of numpy's global RNG
     try:
-        return _execute_inner(func, subject)
+        return _execute_inner(func, subject, limit)
     finally:
         np.random.set_state(global_state)
 
 
-def _execute_inner(func: Any, subject: Subject) -> tuple[str, str]:
+def _execute_inner(func: Any, subject: Subject, limit: float) -> tuple[str, str]:
+    # only the check itself is time-limited: this function's handlers and clean-up always run
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # numpy overflow/invalid warnings fail the check
-            func(subject)
+            if _call_with_time_limit(limit, func, subject) is _TIMED_OUT:
+                return "timeout", ""
     except NotApplicable as exc:
         return "skipped", str(exc)
     except SpecFailure as exc:
