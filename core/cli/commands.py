@@ -145,6 +145,10 @@ def _check_output_folder(folder: str, what: str) -> None:
     from ..errors import FileWriteError
     from ..serialization import check_writable
 
+    if not folder or "\0" in folder:
+        from ..errors import InputError
+
+        raise InputError(f"{what} needs an output folder name (not empty, no NUL byte), got {folder!r}")
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise FileWriteError(f"cannot write {what} to {folder!r}: it is a file, not a folder", path=folder)
     existing, missing = os.path.abspath(folder), "index.html"

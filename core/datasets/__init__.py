@@ -51,6 +51,8 @@ def train_test_split(X: Any, y: Any, test_size: float = 0.25, seed: int | None =
                  error=InputError)
     rng = np.random.default_rng(seed)
     n = X.shape[0]
+    if n < 2:
+        raise InputError(f"train_test_split needs at least 2 samples to split, got {n}")
     if stratify and y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
         test_idx = []
         for label in np.unique(y):

@@ -252,11 +252,19 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
         check_writable(policy.path, "the checkpoint")
         if policy.keep_best is not None:
             check_writable(policy.best_path, "the best epoch's checkpoint")
-    with components_named(lambda: "before training"):
-        run = _Run(network, X, y, loss_fn, opt, sched, float(lr), int(epochs), int(batch_size), shuffle, seed,
-                   val, callbacks, progress, policy, max_growth)
-    if source is not None:
-        run.restore(source)
-    elif policy is not None:
-        run.capture()._to_archive()  # a state that cannot be stored fails now, not after an epoch
+    # the optimizer is set up (its buffers reset) before a resume is checked: an instance the
+    # caller passed gets its state back when the call fails before training starts
+    saved = copy.deepcopy(opt.__dict__)
+    try:
+        with components_named(lambda: "before training"):
+            run = _Run(network, X, y, loss_fn, opt, sched, float(lr), int(epochs), int(batch_size), shuffle,
+                       seed, val, callbacks, progress, policy, max_growth)
+            if source is not None:
+                run.restore(source)
+            elif policy is not None:
+                run.capture()._to_archive()  # a state that cannot be stored fails now, not after an epoch
+    except BaseException:
+        opt.__dict__.clear()
+        opt.__dict__.update(saved)
+        raise
     return run.train()

@@ -9,7 +9,6 @@ component and its plugin. Nothing here runs per step.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
@@ -25,23 +24,29 @@ from ..validation import shown as _shown
 __all__ = ["check_component_outputs", "components_named"]
 
 
-@contextlib.contextmanager
-def components_named(when: Any, after: Any = lambda: "") -> Any:
+class components_named:  # noqa: N801 - used like a function: ``with components_named(...)``
     """Turn an exception a component raises into a ComponentError naming it and its plugin.
 
     ``when()`` says when (``"before training"``), ``after()`` what was done about it.
     Errors neuroplug raises on purpose, and exceptions not raised in a component's
-    code, pass unchanged.
+    code, pass unchanged. (A class, not a generator-based context manager: contextlib
+    would take a ComponentError raised for a component's StopIteration for the
+    PEP 479 wrapping of it and re-raise the raw StopIteration.)
     """
-    try:
-        yield
-    except NeuroplugError:
-        raise
-    except Exception as exc:
+
+    def __init__(self, when: Any, after: Any = lambda: "") -> None:
+        self.when, self.after = when, after
+
+    def __enter__(self) -> "components_named":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or isinstance(exc, NeuroplugError) or not isinstance(exc, Exception):
+            return False
         who = _failing_component(exc)
         if who is None:
-            raise
-        raise ComponentError(f"{who} raised {when()}: {type(exc).__name__}: {exc}{after()}") from exc
+            return False
+        raise ComponentError(f"{who} raised {self.when()}: {type(exc).__name__}: {exc}{self.after()}") from exc
 
 
 def _check_returned(component: Any, what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:

@@ -482,8 +482,8 @@ def _layout(value: Any, depth: int = 0) -> Any:
     """The shape of a state, values left out: what a state must keep through ``set_state``/``get_state``."""
     if depth > 20:
         return "deep"
-    if isinstance(value, np.ndarray):
-        return ("array", value.shape)
+    if isinstance(value, np.ndarray):  # the dtype's kind too: a float buffer saved as integers would be truncated
+        return ("array", value.shape, value.dtype.kind)
     if isinstance(value, (bool, np.bool_)):
         return "bool"
     if isinstance(value, (int, float, np.integer, np.floating)):

@@ -86,6 +86,17 @@ def _shared_base(arrays: list[np.ndarray]) -> np.ndarray | None:
     return base
 
 
+def _prepared(loss_fn: Any, Y: Any, n: int) -> np.ndarray:
+    """What a loss's ``prepare_targets`` returned, if it is an array with one row per sample; else a ComponentError."""
+    if isinstance(Y, np.ndarray) and Y.ndim >= 1 and Y.shape[0] == n and Y.dtype.kind in "biuf":
+        return Y
+    from ..errors import ComponentError
+    from ..validation import shown
+
+    raise ComponentError(f"{_component_label(loss_fn)}: prepare_targets returned {shown(Y)}; expected a real "
+                         f"numpy array with one row per sample ({n})")
+
+
 class _Run:
     """One call of :func:`fit`: every component and buffer resolved once, and the counters.
 
@@ -109,7 +120,7 @@ class _Run:
         self.n = n = X.shape[0]
         self.classify = _is_classification(y, network)
         self.labels = y
-        Y = loss_fn.prepare_targets(y, network.output_dim, dtype)
+        Y = _prepared(loss_fn, loss_fn.prepare_targets(y, network.output_dim, dtype), y.shape[0])
         # the loss must reduce a batch to one number (one with reduction="none" cannot drive fit):
         # asked once, on uniform outputs for the first sample
         k = network.output_dim
@@ -126,7 +137,7 @@ class _Run:
         if val is not None:
             Xv, yv = val
             try:
-                Yv = loss_fn.prepare_targets(yv, network.output_dim, dtype)
+                Yv = _prepared(loss_fn, loss_fn.prepare_targets(yv, network.output_dim, dtype), yv.shape[0])
             except (InputError, ShapeError) as exc:
                 raise type(exc)(f"validation {exc}") from None
             self.val = (np.ascontiguousarray(Xv, dtype=dtype), yv, Yv)
