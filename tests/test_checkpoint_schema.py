@@ -360,3 +360,21 @@ def test_structure_fuzzing_gives_no_raw_error_and_no_partial_restore(tmp_path):
     assert not raw, "\n".join(raw[:20])
     assert not partial, "\n".join(partial[:20])
     assert counts["refused"] > cases // 2  # the fuzzer has teeth: most mutations are caught
+
+
+def test_an_optimizer_that_cannot_be_copied_still_trains_and_resumes(tmp_path):
+    """fit copies the caller's optimizer to put it back on failure; one holding a lock is simply not copied."""
+    import threading
+
+    class LockedSGD(npl.Optimizer):
+        def __init__(self):
+            self.lock = threading.Lock()
+
+        def step(self, params, grads, lr):
+            with self.lock:
+                for p, g in zip(params, grads):
+                    p -= lr * g
+
+    net = network()
+    history = npl.fit(net, X, Y, loss="cross_entropy", optimizer=LockedSGD(), lr=0.1, epochs=2, batch_size=8, seed=0)
+    assert len(history["loss"]) == 2

@@ -254,7 +254,10 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
             check_writable(policy.best_path, "the best epoch's checkpoint")
     # the optimizer is set up (its buffers reset) before a resume is checked: an instance the
     # caller passed gets its state back when the call fails before training starts
-    saved = copy.deepcopy(opt.__dict__)
+    try:
+        saved = copy.deepcopy(getattr(opt, "__dict__", {}))
+    except Exception:  # an optimizer holding something that cannot be copied (a lock, a file): not put back
+        saved = None
     try:
         with components_named(lambda: "before training"):
             run = _Run(network, X, y, loss_fn, opt, sched, float(lr), int(epochs), int(batch_size), shuffle,
@@ -264,7 +267,8 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
             elif policy is not None:
                 run.capture()._to_archive()  # a state that cannot be stored fails now, not after an epoch
     except BaseException:
-        opt.__dict__.clear()
-        opt.__dict__.update(saved)
+        if saved is not None and hasattr(opt, "__dict__"):
+            opt.__dict__.clear()
+            opt.__dict__.update(saved)
         raise
     return run.train()
