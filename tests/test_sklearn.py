@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -31,23 +32,12 @@ def test_scikit_learn_estimator_checks(estimator, check):
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
 def test_the_conformance_suite_really_ran(estimator):
     """Counted, so that a suite silently collecting a handful of checks cannot pass unnoticed."""
-    with _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's SkipTestWarnings (pandas, array API)
         results = check_estimator(estimator, on_fail=None)
     statuses = [r["status"] for r in results]
     assert statuses.count("failed") == 0, [r["check_name"] for r in results if r["status"] == "failed"]
     assert statuses.count("passed") >= 50, statuses
-
-
-class _quiet:
-    def __enter__(self):
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore")
-
-    def __exit__(self, *exc):
-        self._ctx.__exit__(*exc)
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +136,7 @@ def test_bad_parameters_are_stored_by_init_and_refused_by_fit_naming_them(param,
     assert clf.get_params()[param] is value  # stored as given
     with pytest.raises(error) as info:
         clf.fit(X, y)
-    assert isinstance(info.value, (ValueError, TypeError))
-    assert param.split("_")[0] in str(info.value) or "activation" in str(info.value) \
-        or "optimizer" in str(info.value), str(info.value)
+    assert param in str(info.value), str(info.value)
 
 
 def test_import_neuroplug_does_not_import_sklearn_and_a_missing_sklearn_is_explained():

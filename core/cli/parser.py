@@ -37,39 +37,32 @@ def _layers(text: str) -> list[int]:
     return sizes
 
 
+def _number(text: str, convert: Any, ok: Any, expected: str) -> Any:
+    """``convert(text)`` if ``ok`` of it, else the ArgumentTypeError saying what was ``expected``."""
+    try:
+        value = convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
 def _natural(text: str) -> int:
     """An integer >= 0 (a seed)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+    return _number(text, int, lambda v: v >= 0, "an integer >= 0")
 
 
 def _seconds(text: str) -> float:
-    """A number of seconds >= 0 (a time limit; 0: none)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}") from None
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
-    return value
+    """A number of seconds >= 0 (a time limit; 0: none; nan is refused)."""
+    return _number(text, float, lambda v: v >= 0, "a number of seconds >= 0")
 
 
 def _growth(text: str) -> float | None:
     """``--max-growth``: a number > 1, or ``off``."""
     if text.strip().lower() in ("off", "none"):
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 1 or 'off', got {text!r}") from None
-    if not value > 1:
-        raise argparse.ArgumentTypeError(f"expected a number > 1 or 'off', got {text!r}")
-    return value
+    return _number(text, float, lambda v: v > 1, "a number > 1 or 'off'")
 
 
 _DEFAULT_CHECKPOINT = "neuroplug-train.ckpt.npz"

@@ -125,13 +125,8 @@ def stop_diverged(run: Any, reason: str) -> None:
             failing, reason = run.batch, why
     lr_now = rate_at(run, failing)
     where = diagnose(run, failing, lr_now)
-    step = run.step
-    raise DivergenceError(
-        f"training diverged at step {step} (epoch {run.epoch}, batch {failing}) with lr={lr_now:g}: "
-        f"{where}. The weights and the optimizer state were restored to their last finite values "
-        f"({'before the first step' if step == 0 else f'after step {step - 1}'}). Lower lr, or check "
-        f"the data and the components.",
-        epoch=run.epoch, step=step, batch=failing, lr=lr_now, where=where)
+    raise _stopped(run, "diverged", failing, lr_now, where, "their last finite values",
+                   "Lower lr, or check the data and the components.")
 
 
 def stop_blown_up(run: Any) -> None:
@@ -150,13 +145,19 @@ def stop_blown_up(run: Any) -> None:
     where = (f"the weights of layers[{worst}] grew from RMS {start[worst]:.3g} at the start of the epoch to "
              f"{grown[worst]:.3g}, taking the weights' RMS past {limit:.3g} (max_growth={run.max_growth:g} "
              f"times the larger of 1 and their RMS at the start of the epoch)")
+    raise _stopped(run, "blew up", failing, lr_now, where, "their values before that step",
+                   "Lower lr, or check the data and the components; max_growth=None "
+                   "(neuroplug train --max-growth off) turns this check off.")
+
+
+def _stopped(run: Any, what: str, failing: int, lr: float, where: str, restored: str, advice: str) -> DivergenceError:
+    """The report of a run stopped at step ``run.step`` (batch ``failing``), its state restored."""
     step = run.step
-    raise DivergenceError(
-        f"training blew up at step {step} (epoch {run.epoch}, batch {failing}) with lr={lr_now:g}: {where}. "
-        f"The weights and the optimizer state were restored to their values before that step "
-        f"({'before the first step' if step == 0 else f'after step {step - 1}'}). Lower lr, or check the "
-        f"data and the components; max_growth=None (neuroplug train --max-growth off) turns this check off.",
-        epoch=run.epoch, step=step, batch=failing, lr=lr_now, where=where)
+    return DivergenceError(
+        f"training {what} at step {step} (epoch {run.epoch}, batch {failing}) with lr={lr:g}: {where}. "
+        f"The weights and the optimizer state were restored to {restored} "
+        f"({'before the first step' if step == 0 else f'after step {step - 1}'}). {advice}",
+        epoch=run.epoch, step=step, batch=failing, lr=lr, where=where)
 
 
 def rate_at(run: Any, batch: int) -> float:

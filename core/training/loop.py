@@ -418,7 +418,7 @@ class _Run:
         when ``replay``, and the counters are then one update behind the weights -- or
         ``"interrupt"`` (Ctrl-C). Otherwise the counters describe the completed batches.
         """
-        n, bs, epoch, base_lr = self.n, self.batch_size, self.epoch, self.base_lr
+        bs, epoch, base_lr = self.batch_size, self.epoch, self.base_lr
         order, plans, ybuf, x_take, y_take = self.order, self.plans, self.ybuf, self.x_take, self.y_take
         loss_forward, opt_step = self.loss_fn.forward, self.opt.step
         fused_gradient, loss_gradient = ((self.loss_fn.fused_gradient, None) if self.fused
