@@ -1307,6 +1307,7 @@ def mutate_archive(src: str, dst: str, mutations: list[str], mseed: int) -> tupl
     """
     rng = random.Random(mseed)
     meta_name, meta, arrays = read_archive(src)
+    original = (json.dumps(meta, sort_keys=True), {k: (v.dtype.str, v.shape, v.tobytes()) for k, v in arrays.items()})
     done, musts = [], set()
     byte_ops = []
     for m in mutations:
@@ -1520,6 +1521,9 @@ def mutate_archive(src: str, dst: str, mutations: list[str], mseed: int) -> tupl
             must = True
         if must:
             musts.add(role)
+    if (json.dumps(meta, sort_keys=True), {k: (v.dtype.str, v.shape, v.tobytes()) for k, v in arrays.items()}) \
+            == original:
+        musts.clear()  # the mutations undid each other (e.g. 'PCG64' -> 'MT19937' -> 'PCG64'): nothing to refuse
     write_archive_like_neuroplug(dst, meta_name, meta, arrays)
     for op in byte_ops:
         data = bytearray(open(dst, "rb").read())
@@ -1628,6 +1632,16 @@ def run_ckpt_mutation(case: Case, res: Result, fx: Fixtures, folder: str) -> Non
                 res.outcome, res.error, res.trace = f_out, "after an accepted load: " + describe_exc(f_exc), f_trace
             elif f_out == "accepted" and not np.isfinite(np.asarray(f_val, dtype=float)).all():
                 res.flag("missed", "a loaded file predicts non-finite values")
+        check_files(res, before, files_of(folder), failed=False)
+        return
+    if outcome == "clean" and isinstance(exc, E.DivergenceError) and op.startswith("resume"):
+        # the file held a sound-looking state (e.g. a momentum buffer of 1e38, finite, of the right
+        # shape) and training from it diverged: the file was accepted and the run reported the
+        # divergence as any run does; its weights are the last finite ones of the resumed run
+        if must:
+            res.flag("missed", "a tampered file was accepted (then training diverged): " + "; ".join(done))
+        if not all(np.isfinite(w).all() for w in weights_of(net)):
+            res.flag("weights_changed", "the weights after the divergence are not finite")
         check_files(res, before, files_of(folder), failed=False)
         return
     if outcome == "clean" and not isinstance(exc, (E.ModelFileError, E.ConfigError)):

@@ -160,6 +160,10 @@ CASES = [
      ["schedule"]),
     ("non-finite weights", 0,
      lambda m, a: a.__setitem__(m["weights"][0], np.full_like(a[m["weights"][0]], np.inf)), ["non-finite"]),
+    ("a step count that does not match the epoch and batch", 0, lambda m, a: _set(m, 99, "progress", "step"),
+     ["progress.step", "99"]),
+    ("a best value that no epoch logged", 0, lambda m, a: _set(m, -1.0, "progress", "best"),
+     ["progress.best", "-1.0"]),
     ("a sample order that is not a permutation", 0,
      lambda m, a: a.__setitem__(m["order"], np.zeros_like(a[m["order"]])), ["permutation"]),
     ("a history of the wrong length", 0,
@@ -378,3 +382,17 @@ def test_an_optimizer_that_cannot_be_copied_still_trains_and_resumes(tmp_path):
     net = network()
     history = npl.fit(net, X, Y, loss="cross_entropy", optimizer=LockedSGD(), lr=0.1, epochs=2, batch_size=8, seed=0)
     assert len(history["loss"]) == 2
+
+
+@pytest.mark.parametrize("keep_best", ["val_accuracy", "val_loss"])
+def test_a_keep_best_checkpoint_passes_the_check_of_its_best_value(tmp_path, keep_best):
+    """progress.best is checked against the history (a value of it, negated when larger is better):
+    real checkpoints of either sign resume."""
+    path = tmp_path / "run.ckpt.npz"
+    args = dict(ARGS, validation_data=(X, Y), callbacks=[early_stopping()])
+    npl.fit(network(), X, Y, epochs=2, seed=0, checkpoint=npl.Checkpointing(path, keep_best=keep_best), **args)
+    best = npl.load_checkpoint(path).best
+    assert best is not None and (best < 0) == (keep_best == "val_accuracy")
+    npl.fit(network(), X, Y, epochs=3, seed=0, checkpoint=npl.Checkpointing(path, keep_best=keep_best),
+            resume=True, **args)
+    assert npl.load_checkpoint(path).epoch == 3

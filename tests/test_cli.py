@@ -87,3 +87,18 @@ def test_console_script_runs_as_a_process():
     proc = subprocess.run([sys.executable, "-m", "neuroplug", "train", "--activation", "nope"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "unknown activation" in proc.stderr
+
+
+@pytest.mark.parametrize("argv, status, stream, fragment", [
+    pytest.param(["--help"], 0, "out", "usage: neuroplug", id="help"),
+    pytest.param(["train", "--help"], 0, "out", "--epochs", id="train-help"),
+    pytest.param(["--version"], 0, "out", "neuroplug ", id="version"),
+    pytest.param(["train", "--epochs", "x"], 2, "err", "invalid int value: 'x'", id="bad-flag-value"),
+    pytest.param(["frobnicate"], 2, "err", "invalid choice: 'frobnicate'", id="unknown-command"),
+])
+def test_main_returns_the_status_of_argparse_exits(argv, status, stream, fragment, capsys):
+    """main() returns the exit status as its docstring says, argparse's exits included (it never
+    raises SystemExit, so a program calling it goes on)."""
+    assert main(argv) == status
+    captured = capsys.readouterr()
+    assert fragment in getattr(captured, stream)

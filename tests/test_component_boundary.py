@@ -217,3 +217,78 @@ def test_the_cli_reports_a_registered_garbage_component_in_one_line(cls: type, f
     for fragment in fragments:
         assert fragment in line, (fragment, line)
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------- garbage only after the first batch
+def _late(base: type, method: str, garbage: Any, after: int = 3) -> type:
+    """A subclass of ``base`` whose ``method`` returns ``garbage(result)`` from its call ``after`` on
+    (the check before training sees correct values; a step later does not)."""
+    calls = [0]
+    original = getattr(base, method)
+
+    def misbehaving(self, *args, **kwargs):
+        calls[0] += 1
+        result = original(self, *args, **kwargs)
+        return result if calls[0] <= after else garbage(result)
+
+    return type(f"Late{base.__name__}", (base,), {method: misbehaving, "__module__": __name__})
+
+
+def _tanh() -> type:
+    return type(npl.create("activation", "tanh"))
+
+
+def _cross_entropy() -> type:
+    return type(npl.create("loss", "cross_entropy"))
+
+
+@pytest.mark.parametrize("where, make, fragments", [
+    pytest.param("loss", lambda: _late(_cross_entropy(), "fused_gradient", lambda r: "grad"),
+                 ["fused_gradient returned", "'grad'"], id="fused_gradient-str"),
+    pytest.param("loss", lambda: _late(_cross_entropy(), "fused_gradient", lambda r: 0.5),
+                 ["fused_gradient returned", "0.5"], id="fused_gradient-scalar"),
+    pytest.param("loss", lambda: _late(_cross_entropy(), "fused_gradient", lambda r: r.astype(complex)),
+                 ["fused_gradient returned", "complex"], id="fused_gradient-complex"),
+    pytest.param("loss", lambda: _late(_cross_entropy(), "fused_gradient", lambda r: r.T),
+                 ["fused_gradient returned", "shape"], id="fused_gradient-transposed"),
+    pytest.param("loss", lambda: _late(_cross_entropy(), "forward", lambda r: "low"),
+                 ["forward returned", "'low'", "one real number"], id="forward-str"),
+    pytest.param("loss", lambda: _late(_cross_entropy(), "forward", lambda r: complex(r)),
+                 ["forward returned", "complex"], id="forward-complex"),
+    pytest.param("loss", lambda: _late(_cross_entropy(), "forward", lambda r: np.zeros(0)),
+                 ["forward returned", "one real number"], id="forward-empty"),
+    pytest.param("activation", lambda: _late(_tanh(), "forward", lambda r: r.T),
+                 ["forward (layer 0) returned", "shape"], id="activation-transposed"),
+    pytest.param("activation", lambda: _late(_tanh(), "forward", lambda r: "tanh"),
+                 ["forward (layer 0) returned", "'tanh'"], id="activation-str"),
+    pytest.param("activation", lambda: _late(_tanh(), "forward", lambda r: None),
+                 ["forward (layer 0) returned None"], id="activation-none"),
+])
+def test_garbage_after_the_first_batch_is_named_and_the_weights_restored(
+        where: str, make: Any, fragments: list[str]) -> None:
+    """A component may pass the check before training and return garbage later: the failing
+    batch is redone, checked, and the error names the component; the weights are put back."""
+    cls = make()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N, D))
+    y = np.arange(N) % C
+    act = cls() if where == "activation" else "tanh"
+    net = npl.Sequential([npl.Dense(4, activation=act), npl.Dense(C, activation="softmax")], input_dim=D, seed=0)
+    loss = cls() if where == "loss" else "cross_entropy"
+    initial = net.get_weights()
+    with pytest.raises(ComponentError) as info:
+        npl.fit(net, X, y, loss=loss, epochs=2, batch_size=8, lr=0.1, progress=False)
+    message = str(info.value)
+    for fragment in fragments + ["Late", "of epoch 0", "the weights were restored to the start of epoch 0"]:
+        assert fragment in message, (fragment, message)
+    for w, w0 in zip(net.get_weights(), initial):
+        np.testing.assert_array_equal(w, w0)
+
+
+def test_a_validation_loss_that_returns_garbage_is_named() -> None:
+    cls = _late(_cross_entropy(), "forward", lambda r: "low", after=4)  # 3 batches, then validation
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(N, D)), np.arange(N) % C
+    net = npl.Sequential([npl.Dense(4, activation="tanh"), npl.Dense(C, activation="softmax")], input_dim=D, seed=0)
+    with pytest.raises(ComponentError, match="forward returned 'low'.*validation data"):
+        npl.fit(net, X, y, loss=cls(), epochs=1, batch_size=8, validation_data=(X, y), progress=False)

@@ -294,3 +294,35 @@ def test_a_weight_made_non_finite_after_a_blow_up_is_reported_as_without_max_gro
     assert step == step_none == 4 and first == second
     assert "produced a non-finite weight" in first and "after step 3" in first
     assert weights_equal(weights, weights_none) and all(np.isfinite(w).all() for w in weights)
+
+
+class _UpDownUp(type(npl.create("optimizer", "sgd"))):
+    """sgd whose updates of steps 1 and 5 (by its own step count) multiply every weight by 1e6 and
+    whose update of step 2 divides them back: the weights cross max_growth's limit, come back
+    within it before the checkpoint after step 2, and cross it again."""
+
+    def step(self, params, grads, lr):
+        super().step(params, grads, lr)
+        factor = {2: 1e6, 3: 1e-6, 6: 1e6}.get(self.iterations)
+        if factor is not None:
+            for p in params:
+                p *= factor
+
+
+def test_a_blow_up_is_looked_for_after_the_last_checkpoint_of_the_epoch(data, tmp_path):
+    """The checkpoint after step 2 is sound (the weights came back within the limit): the step
+    reported is the crossing after it (5), not the one before it (1), so the file on disk is never
+    past the step the error names; without a checkpoint the first crossing (1) is reported."""
+    X, y = data
+    path = str(tmp_path / "c.npz")
+    steps = []
+    for checkpoint in (npl.Checkpointing(path, every=3), None):
+        model = net()
+        with pytest.raises(DivergenceError) as info:
+            npl.fit(model, X, y, loss="cross_entropy", optimizer=_UpDownUp(), lr=1e-12, epochs=1, batch_size=32,
+                    seed=0, checkpoint=checkpoint)
+        steps.append(info.value.step)
+        assert _rms(model.get_weights()) < 1e4
+    assert steps == [5, 1]
+    ckpt = npl.load_checkpoint(path)
+    assert ckpt.step == 3 and _rms(ckpt.weights) < 1e4

@@ -112,6 +112,9 @@ def _nul_checkpointing() -> Any:
 
 
 FIT_CASES = [
+    # refused by the optimizer at the first step: the weights and the caller's optimizer as they were
+    FitCase("fit-lr_beyond_the_dtype", InputError, ValueError, ("lr=1e+300", "beyond the range"),
+            fit={"lr": 1e300}),
     # metrics that are never logged: found before the first step, not after an epoch
     FitCase("fit-schedule_plateau_without_validation", ConfigError, ValueError,
             ("reduce_on_plateau", "'val_loss'", "validation_data"), dict(schedule="reduce_on_plateau")),
@@ -373,10 +376,7 @@ if os.path.isdir("/sys"):
 
 
 def run_main(argv: list[str]) -> int:
-    try:
-        return main(argv)
-    except SystemExit as exc:  # argparse's own errors (usage, then one line)
-        return exc.code
+    return main(argv)  # argparse's own errors included: main returns their status
 
 
 @pytest.mark.parametrize("argv, status, fragments", [pytest.param(a, s, f, id=i) for i, a, s, f in CLI_CASES])

@@ -121,7 +121,7 @@ def _cmd_spec(args: argparse.Namespace) -> int:
             get_check(check_id)
         except KeyError as exc:
             raise InputError(str(exc.args[0])) from None
-    if args.output:  # before the checks run, not after
+    if args.output is not None:  # before the checks run, not after ('' is refused, not stdout)
         from ..serialization import check_writable
 
         check_writable(args.output, "the report")
@@ -130,7 +130,7 @@ def _cmd_spec(args: argparse.Namespace) -> int:
                           timeout=args.timeout)
         text = {"text": lambda r: render.to_text(r, verbose=args.verbose), "json": render.to_json,
                 "junit": render.to_junit_xml}[args.format](result)
-    if args.output:
+    if args.output is not None:
         from ..serialization import atomic_write
 
         atomic_write(args.output, lambda fh: fh.write(text.encode("utf-8") + b"\n"), "the report")
@@ -187,11 +187,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         check_writable(args.save, "the model")
     if args.checkpoint is not None:
         check_writable(args.checkpoint, "the checkpoint")
-    if args.data:
+    if args.data is not None:  # '' is refused by the loader, not taken for the embedded data
         X, y = datasets.load_data(args.data, args.target)
         source = args.data
     else:
-        if args.target:
+        if args.target is not None:
             raise InputError("--target needs --data")
         X, y = datasets.load_digits()
         source = "embedded digits (1797 8x8 images, 10 classes)"

@@ -111,11 +111,13 @@ def _describe_os_error(exc: OSError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (see :data:`EXIT_CODES`).
+    """Run the command line; returns the exit status (see :data:`EXIT_CODES`), never raises.
 
     0 ok, 1 spec failures, 2 bad input, 3 a file or stream that cannot be written,
     4 an internal error, 130 interrupted, 141 the output pipe was closed. Errors are
     one line on stderr; ``--debug`` or ``NEUROPLUG_DEBUG=1`` adds the traceback.
+    Flags that do not parse are argparse's (usage, then one line): status 2;
+    ``--help`` and ``--version`` return 0.
     """
     from ..errors import FileWriteError, NeuroplugError
 
@@ -129,10 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         try:
             args = parser.parse_args(argv)  # bad flags: argparse prints usage and one line, exits with 2
-        except SystemExit:  # --help, --version and argparse's errors: their output must get out too
+        except SystemExit as exc:  # --help, --version and argparse's errors: their status is returned
             if sys.stdout is not None:
-                sys.stdout.flush()
-            raise
+                sys.stdout.flush()  # (and their output must get out too)
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         args.argv = argv
         command = f"neuroplug {args.command}"
         handler = getattr(commands, f"_cmd_{args.command}")  # looked up per call (tests replace one)

@@ -157,8 +157,9 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
         Stop a run that is finite but blowing up: when, at the end of an epoch, the
         root mean square of all the weights exceeds ``max_growth`` times the larger
         of 1 and their RMS at the start of the epoch, training stops like a
-        divergence (the step where the RMS crossed that limit is found and named, with
-        the layer whose weights grew most). Default ``1e4`` (``DEFAULT_MAX_GROWTH``):
+        divergence (the step where the RMS crossed that limit -- after the last
+        checkpoint written in the epoch, if any -- is found and named, with the
+        layer whose weights grew most). Default ``1e4`` (``DEFAULT_MAX_GROWTH``):
         weights that start at RMS <= 1 may reach RMS 10,000 within one epoch;
         ordinary training grows them by a small factor. ``None`` turns the check
         off (e.g. for unscaled regression targets of order 1e4 and more). The check
@@ -258,6 +259,7 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
         saved = copy.deepcopy(getattr(opt, "__dict__", {}))
     except Exception:  # an optimizer holding something that cannot be copied (a lock, a file): not put back
         saved = None
+    initial = network.get_weights() if saved is not None else None
     try:
         with components_named(lambda: "before training"):
             run = _Run(network, X, y, loss_fn, opt, sched, float(lr), int(epochs), int(batch_size), shuffle,
@@ -267,8 +269,22 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
             elif policy is not None:
                 run.capture()._to_archive()  # a state that cannot be stored fails now, not after an epoch
     except BaseException:
-        if saved is not None and hasattr(opt, "__dict__"):
-            opt.__dict__.clear()
-            opt.__dict__.update(saved)
+        _put_back(opt, saved)
         raise
-    return run.train()
+    if saved is None:
+        return run.train()
+    try:
+        return run.train()
+    except BaseException:
+        # a call that failed with the weights back where it started (an error in its first
+        # epoch, a divergence at its first step) leaves the caller's optimizer as it was too
+        if all(np.array_equal(w, w0) for w, w0 in zip(network.parameters(), initial)):
+            _put_back(opt, saved)
+        raise
+
+
+def _put_back(opt: Any, saved: dict[str, Any] | None) -> None:
+    """Give an optimizer the attributes it had before ``fit`` (``saved``: a deep copy, or None)."""
+    if saved is not None and hasattr(opt, "__dict__"):
+        opt.__dict__.clear()
+        opt.__dict__.update(saved)

@@ -49,22 +49,27 @@ class components_named:  # noqa: N801 - used like a function: ``with components_
         raise ComponentError(f"{who} raised {self.when()}: {type(exc).__name__}: {exc}{self.after()}") from exc
 
 
-def _check_returned(component: Any, what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+#: Where :func:`check_component_outputs` checks (the end of a ComponentError's message).
+BEFORE_TRAINING = "(checked on the first samples, before any weight changed)"
+
+
+def _check_returned(component: Any, what: str, value: Any, shape: tuple[int, ...],
+                    when: str = BEFORE_TRAINING) -> np.ndarray:
     """``value`` if it is a real array of ``shape``; a ComponentError naming ``component`` otherwise."""
     if not (isinstance(value, np.ndarray) and value.shape == shape and value.dtype.kind in "fiu"):
         raise ComponentError(f"{_component_label(component)}: {what} returned {_shown(value)}; expected a "
-                             f"real array of shape {shape} (checked on the first samples, before any "
-                             f"weight changed)")
+                             f"real array of shape {shape} {when}")
     return value
 
 
-def _check_loss_value(loss_fn: Any, value: Any) -> None:
-    """A loss's ``forward`` must give one real number."""
+def _check_loss_value(loss_fn: Any, value: Any, when: str = BEFORE_TRAINING) -> float:
+    """A loss's ``forward`` must give one real number: that number, or a ComponentError."""
     if isinstance(value, (bool, np.bool_)) or not (
             isinstance(value, (int, float, np.integer, np.floating))
             or (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu")):
         raise ComponentError(f"{_component_label(loss_fn)}: forward returned {_shown(value)}; expected one "
-                             f"real number (checked on the first samples, before any weight changed)")
+                             f"real number {when}")
+    return float(value)
 
 
 def _checked_backward(act: Any, i: int, z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:

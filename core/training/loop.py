@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, InputError, NonFiniteError, ShapeError
+from ..errors import ComponentError, ConfigError, InputError, NeuroplugError, NonFiniteError, ShapeError
 from ..model.network import Sequential
 from ..registry import component_label as _component_label
 from .boundary import _check_loss_value, _lr, check_component_outputs, components_named
 from .callbacks import Callback, History, TrainingState
-from .divergence import _all_finite, _rms, stop_diverged
+from .divergence import _all_finite, _rms, find_bad_output, stop_diverged
 from .interrupt import CatchSigint, stop_interrupted
 
 def _is_classification(y: np.ndarray, net: Sequential) -> bool:
@@ -253,6 +253,7 @@ class _Run:
         reason = self._blown()
         if reason is None:
             self._write(self.policy.path)
+            self.sound_batch = self.batch
         return reason
 
     def restore(self, ckpt: Any) -> None:
@@ -319,6 +320,9 @@ class _Run:
     def _mark_base(self) -> None:
         self._base = (self.network.get_weights(), copy.deepcopy(self.opt.get_state()),
                       self.batch, self.step, self.total, self.lr_now)
+        # the last batch after which the state was checked sound (within max_growth's limit and
+        # written): a blow-up is looked for after it, so that no checkpoint on disk is past it
+        self.sound_batch = self.batch
         # the RMS of the weights the epoch may not exceed (max_growth): checked at its end
         self.growth_limit = (None if self.max_growth is None
                              else self.max_growth * max(_rms(self._base[0]), 1.0))
@@ -397,11 +401,16 @@ class _Run:
             reason = self._steps(stop=stop, replay=True, growth=False) or "interrupt"
             if reason == "weights":  # stop_diverged redoes the re-play up to `stop` to find the step
                 self.batch = stop
-        except Exception:
+        except Exception as exc:
             step = self.step
+            # an error that is not neuroplug's own may come from a component's garbage (a numpy
+            # error on a string, a wrong shape): the batch is redone, checked, to name it
+            bad = None if isinstance(exc, NeuroplugError) else find_bad_output(self, self.batch)
             self._restore_base()
             self.step = step  # the message names the step that failed
             self.restored_to = f"; the weights were restored to {self._base_label()}"
+            if bad is not None:
+                raise ComponentError(f"{bad}{self.restored_to}") from exc
             raise
         if reason == "interrupt":
             stop_interrupted(self)
@@ -501,7 +510,8 @@ class _Run:
             logs["accuracy"] = int(np.count_nonzero(self.pred == self.labels[self.order])) / n
         if self.val is not None:
             out = network.predict(self.val[0])
-            logs["val_loss"] = float(self.loss_fn.forward(out, self.val[2]))
+            logs["val_loss"] = _check_loss_value(self.loss_fn, self.loss_fn.forward(out, self.val[2]),
+                                                 f"(on the validation data, after epoch {self.epoch})")
             if self.classify:
                 logs["val_accuracy"] = _accuracy(out, self.val[1])
         if self.bar is not None:
