@@ -42,6 +42,11 @@ Peers
 ``sklearn``        ``MLPClassifier(solver="sgd", momentum=0, alpha=0)``, one
                    ``partial_fit`` per epoch (its per-call input validation is included).
 
+With the ``sklearn`` peer, each workload also times the *estimator path*: whole ``fit``
+calls of ``npl.fit``, :class:`neuroplug.sklearn.NeuroplugClassifier` and ``MLPClassifier``
+on the same data and settings, in turn; it reports what the wrapper adds to ``npl.fit``
+(target at most 5 %) and the fit time against ``MLPClassifier`` (``--estimator-rounds``).
+
 Every peer starts from the same weights (neuroplug's initializer, seed 0); numpy,
 neuroplug and PyTorch also visit the samples in the same order, scikit-learn
 shuffles with its own generator (seed 0). PyTorch, scikit-learn and
@@ -528,6 +533,102 @@ def run_sklearn(w: Workload, weights: list[np.ndarray]) -> Epochs:
     return res
 
 
+def estimator_path(w: Workload, weights: list[np.ndarray], rounds: int, gap: float) -> dict[str, Any]:
+    """Whole ``fit`` calls of the same training, in turn for ``rounds`` rounds: ``npl.fit``,
+    ``neuroplug.sklearn.NeuroplugClassifier.fit`` and ``MLPClassifier.fit``.
+
+    The three train ``w.epochs`` epochs of plain SGD at ``w.lr`` (constant: the estimator
+    path of a step-decay workload is timed at its first rate) with the same batch size from
+    the same starting weights; scikit-learn's early stopping and tolerance are off so it runs
+    every epoch. The estimator's wrapper cost is its input validation, target encoding and
+    set-up around the same ``npl.fit`` -- the ratio of the two, median over the rounds, is
+    what the wrapper adds.
+    """
+    import warnings
+
+    import neuroplug as npl
+    from neuroplug.sklearn import NeuroplugClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    def network() -> Any:
+        layers = [npl.Dense(u, activation=w.activation, init=w.init) for u in w.hidden]
+        net = npl.Sequential(layers + [npl.Dense(w.n_out, activation="softmax", init=w.init)],
+                             input_dim=w.n_in, seed=0)
+        net.set_weights(weights)
+        return net
+
+    settings = dict(loss="cross_entropy", optimizer="sgd", lr=w.lr, epochs=w.epochs, batch_size=w.batch)
+
+    def run_fit() -> tuple[float, float]:
+        net = network()
+        t0 = time.perf_counter()
+        npl.fit(net, w.X, w.y, seed=0, progress=False, **settings)
+        elapsed = time.perf_counter() - t0
+        return elapsed, float(np.mean(net.predict_classes(w.X_test) == w.y_test))
+
+    own: list[float] = []  # the estimator's time outside its npl.fit call: what the wrapper itself does
+
+    def run_estimator() -> tuple[float, float]:
+        clf = NeuroplugClassifier(hidden_layer_sizes=w.hidden, activation=w.activation, init=w.init,
+                                  dtype="float32", random_state=0, **settings)
+        # the same starting weights: the network the estimator builds is given them
+        original = clf._build
+        clf._build = lambda *a: (lambda net: (net.set_weights(weights), net)[1])(original(*a))
+        inner, fit = [], npl.fit
+
+        def timed_fit(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fit(*args, **kwargs)
+            finally:
+                inner.append(time.perf_counter() - t)
+
+        npl.fit = timed_fit  # the estimator calls neuroplug.fit
+        try:
+            t0 = time.perf_counter()
+            clf.fit(w.X, w.y)
+            elapsed = time.perf_counter() - t0
+        finally:
+            npl.fit = fit
+        own.append(elapsed - sum(inner))
+        return elapsed, float(np.mean(clf.predict(w.X_test) == w.y_test))
+
+    def run_mlp() -> tuple[float, float]:
+        clf = MLPClassifier(hidden_layer_sizes=w.hidden, activation=w.activation, solver="sgd",
+                            learning_rate_init=w.lr, learning_rate="constant", momentum=0.0,
+                            nesterovs_momentum=False, alpha=0.0, batch_size=w.batch, shuffle=True,
+                            max_iter=w.epochs, tol=0.0, n_iter_no_change=w.epochs + 1, random_state=0)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter reached, as asked
+            clf.fit(w.X, w.y)
+        elapsed = time.perf_counter() - t0
+        return elapsed, float(np.mean(clf.predict(w.X_test) == w.y_test))
+
+    runs = {"npl.fit": run_fit, "NeuroplugClassifier.fit": run_estimator, "MLPClassifier.fit": run_mlp}
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    accuracy: dict[str, float] = {}
+    for r in range(rounds):
+        names = list(runs)
+        for name in names[r % 3:] + names[:r % 3]:
+            if gap:
+                time.sleep(gap)
+            elapsed, accuracy[name] = runs[name]()
+            times[name].append(elapsed)
+    wrapper = statistics.median(b / a for a, b in zip(times["npl.fit"], times["NeuroplugClassifier.fit"]))
+    mlp = statistics.median(c / b for b, c in zip(times["NeuroplugClassifier.fit"], times["MLPClassifier.fit"]))
+    print(f"\n   estimator path: whole fit calls, {w.epochs} epochs, median of {rounds} rounds (in turn)")
+    for name in runs:
+        print(f"   {name:<26} {statistics.median(times[name]):8.3f} s   test acc {accuracy[name] * 100:6.2f}%")
+    own_share = statistics.median(o / t for o, t in zip(own, times["NeuroplugClassifier.fit"]))
+    print(f"   the wrapper adds {100 * (wrapper - 1):+.1f} % to npl.fit (target <= +5 %; median of the per-round "
+          f"ratios); its own work (validation, encoding, set-up outside npl.fit) is "
+          f"{1000 * statistics.median(own):.0f} ms a call = {100 * own_share:.1f} % of the estimator's fit")
+    print(f"   MLPClassifier.fit takes {mlp:.2f}x the estimator's time")
+    return {"times": times, "accuracy": accuracy, "wrapper_ratio": wrapper, "mlp_ratio": mlp,
+            "wrapper_own_s": own, "wrapper_own_share": own_share}
+
+
 def interleave(runners: dict[str, Callable[[], Epochs]], epochs: int, gap: float = 0.0) -> list[Result]:
     """Run the peers' epochs in turn (epoch 1 of each, then epoch 2 of each, ...).
 
@@ -749,6 +850,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gap", type=float, default=None, help="seconds of sleep before each peer's epoch "
                     "(default 0.1, quick 0): lets the previous peer's BLAS/OpenMP threads go idle")
     ap.add_argument("--no-process", action="store_true", help="skip the import/list/memory measurements")
+    ap.add_argument("--estimator-rounds", type=int, default=3, metavar="N",
+                    help="rounds of the estimator path (whole fit calls of npl.fit, NeuroplugClassifier and "
+                         "MLPClassifier; with the sklearn peer; 0 skips it; default 3, quick 1)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -797,6 +901,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         results = interleave({p: runners[p] for p in peers if p not in skipped}, w.epochs, args.gap)
         report["workloads"][name] = print_workload(w, results, skipped, peak)
+        if args.estimator_rounds and "sklearn" in peers and "sklearn" not in skipped:
+            report["workloads"][name]["estimator"] = estimator_path(
+                w, weights, 1 if args.quick else args.estimator_rounds, args.gap)
 
     if not args.quick:
         again = gemm_peak(n, repeats=reps)

@@ -47,3 +47,10 @@ def test_benchmark_script_runs_in_quick_mode(tmp_path):
         assert abs(peers["neuroplug"]["final_loss"] - peers["numpy"]["final_loss"]) < 1e-4, name
         assert peers["neuroplug"]["accuracy"] == peers["neuroplug+plugin"]["accuracy"], name
     assert report["process"]["memory"]["peak_mb"] > 0
+    if importlib.util.find_spec("sklearn") is not None:  # the estimator path: whole fits side by side
+        assert "estimator path: whole fit calls" in text and "the wrapper adds" in text
+        for name, workload in report["workloads"].items():
+            estimator = workload["estimator"]
+            assert set(estimator["times"]) == {"npl.fit", "NeuroplugClassifier.fit", "MLPClassifier.fit"}, name
+            assert all(t > 0 for times in estimator["times"].values() for t in times), name
+            assert 0 <= estimator["wrapper_own_share"] < 1, name

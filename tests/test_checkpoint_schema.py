@@ -162,6 +162,8 @@ CASES = [
      lambda m, a: a.__setitem__(m["weights"][0], np.full_like(a[m["weights"][0]], np.inf)), ["non-finite"]),
     ("a step count that does not match the epoch and batch", 0, lambda m, a: _set(m, 99, "progress", "step"),
      ["progress.step", "99"]),
+    ("a loss summed at the start of an epoch", 0, lambda m, a: _set(m, -1.0, "progress", "epoch_loss"),
+     ["progress.epoch_loss", "-1.0"]),
     ("a best value that no epoch logged", 0, lambda m, a: _set(m, -1.0, "progress", "best"),
      ["progress.best", "-1.0"]),
     ("a sample order that is not a permutation", 0,

@@ -146,3 +146,169 @@ def test_import_neuroplug_does_not_import_sklearn_and_a_missing_sklearn_is_expla
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert 'pip install "neuroplug[sklearn]"' in out.stdout
+
+
+# ---------------------------------------------------------------------- nested component parameters
+def test_a_component_parameter_is_a_nested_parameter(digits):
+    """activation__alpha: set_params (and so a pipeline and a grid search) reach a component's config;
+    get_params shows it, clone keeps it, and the network is built with it."""
+    from sklearn.base import clone
+
+    X, y = digits
+    clf = NeuroplugClassifier(hidden_layer_sizes=(8,), activation="leaky_relu", epochs=2, random_state=0)
+    clf.set_params(activation__alpha=0.25, optimizer__weight_decay=1e-4)
+    assert clf.activation == {"name": "leaky_relu", "config": {"alpha": 0.25}}
+    params = clf.get_params()
+    assert params["activation__alpha"] == 0.25 and params["optimizer__weight_decay"] == 1e-4
+    assert "activation__alpha" not in clf.get_params(deep=False)
+    assert clone(clf).get_params()["activation__alpha"] == 0.25
+    clf.fit(X[:100], y[:100])
+    assert clf.network_.layers[0].activation.alpha == 0.25
+    pipe = make_pipeline(StandardScaler(), NeuroplugClassifier(hidden_layer_sizes=(8,), activation="leaky_relu",
+                                                               epochs=3, lr=0.01, random_state=0))
+    search = GridSearchCV(pipe, {"neuroplugclassifier__activation__alpha": [0.01, 0.3]}, cv=2).fit(X, y)
+    assert [p["neuroplugclassifier__activation__alpha"] for p in search.cv_results_["params"]] == [0.01, 0.3]
+    assert search.best_estimator_[-1].network_.layers[0].activation.alpha == search.best_params_[
+        "neuroplugclassifier__activation__alpha"]
+
+
+def test_a_nested_parameter_that_cannot_apply_is_refused_naming_it():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValueError, match="activation=.*'tanh'.*unknown parameter 'alpha'"):  # tanh has no alpha: at fit
+        NeuroplugClassifier(activation="tanh").set_params(activation__alpha=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="loss__reduction.*chosen from the targets"):
+        NeuroplugClassifier().set_params(loss__reduction="sum")
+    with pytest.raises(ValueError, match="activation__alpha.*set the parameter on it"):
+        NeuroplugClassifier(activation=npl.create("activation", "elu")).set_params(activation__alpha=0.1)
+
+
+# ---------------------------------------------------------------------- sample weights
+@pytest.mark.parametrize("Estimator, loss", [(NeuroplugClassifier, None), (NeuroplugClassifier, "mse"),
+                                             (NeuroplugRegressor, None), (NeuroplugRegressor, "smooth_l1")])
+def test_an_integer_weight_is_the_sample_repeated(Estimator, loss):
+    """With one batch of all the samples, weight k is the sample k times: the same network to within a
+    few float64 roundings (the sums are taken in another order)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) if Estimator is NeuroplugClassifier else X @ [1.0, -2.0, 0.5]
+    w = np.arange(60) % 4  # 0 (left out) to 3
+    kw = dict(hidden_layer_sizes=(8,), epochs=20, lr=0.01, batch_size=1000, shuffle=False, random_state=0, loss=loss)
+    weighted = Estimator(**kw).fit(X, y, sample_weight=w)
+    repeated = Estimator(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w, axis=0))
+    for a, b in zip(weighted.network_.get_weights(), repeated.network_.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e3 * np.finfo(np.float64).eps * max(1.0, np.abs(b).max()))
+    assert not np.allclose(weighted.network_.get_weights()[0],
+                           Estimator(**kw).fit(X, y).network_.get_weights()[0])  # the weights did something
+
+
+def test_equal_weights_are_no_weights_and_bad_weights_are_refused():
+    X = np.random.default_rng(1).normal(size=(30, 3))
+    y = (X[:, 0] > 0).astype(int)
+    kw = dict(hidden_layer_sizes=(4,), epochs=3, random_state=0)
+    plain = NeuroplugClassifier(**kw).fit(X, y).predict_proba(X)
+    assert np.array_equal(NeuroplugClassifier(**kw).fit(X, y, sample_weight=np.full(30, 2.5)).predict_proba(X), plain)
+    for bad, match in [(np.zeros(30), "at least one"), (-np.ones(30), "(?i)negative"), (np.ones(5), "sample_weight.shape")]:
+        with pytest.raises(ValueError, match=match):
+            NeuroplugClassifier(**kw).fit(X, y, sample_weight=bad)
+
+
+def test_sample_weight_needs_a_loss_with_per_sample_values():
+    class Plain(npl.Loss):
+        """A loss without a reduction parameter."""
+
+        def forward(self, y_pred, y_true):
+            return float(np.mean((y_pred - y_true) ** 2))
+
+        def gradient(self, y_pred, y_true):
+            return 2 * (y_pred - y_true) / y_pred.size
+
+    X = np.random.default_rng(2).normal(size=(20, 2))
+    with npl.isolated_registry():
+        npl.register(Plain, kind="loss", name="plain")
+        reg = NeuroplugRegressor(hidden_layer_sizes=(4,), epochs=2, loss="plain", random_state=0)
+        reg.fit(X, X[:, 0])  # without weights it trains
+        with pytest.raises(ValueError, match="sample_weight needs a loss that gives per-sample values.*plain"):
+            reg.fit(X, X[:, 0], sample_weight=np.arange(20.0))
+
+
+# ---------------------------------------------------------------------- neuroplug.save / neuroplug.load
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda X, y: NeuroplugClassifier(hidden_layer_sizes=(8,), activation="leaky_relu", epochs=3,
+                                                  random_state=0).set_params(activation__alpha=0.3).fit(X, y),
+                 id="classifier"),
+    pytest.param(lambda X, y: NeuroplugClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)
+                 .fit(X, np.array(["cat", "dog", "emu"])[y % 3]), id="string-labels"),
+    pytest.param(lambda X, y: NeuroplugClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)
+                 .fit(X, np.stack([y % 2, y % 3 == 0], axis=1).astype(int)), id="multilabel"),
+    pytest.param(lambda X, y: NeuroplugRegressor(hidden_layer_sizes=(8,), epochs=3, random_state=0,
+                                                 activation=npl.create("activation", "elu", alpha=0.5))
+                 .fit(X, X[:, 0]), id="regressor-instance-component"),
+    pytest.param(lambda X, y: NeuroplugRegressor(hidden_layer_sizes=(8,), epochs=3, random_state=0)
+                 .fit(X, X[:, :2]), id="multi-output"),
+])
+def test_a_fitted_estimator_is_saved_and_loaded_through_neuroplug_save_and_load(digits, tmp_path, make):
+    X, y = digits
+    est = make(X[:200], y[:200])
+    path = tmp_path / "est.npz"
+    npl.save(est, path)
+    again = npl.load(path)
+    assert type(again) is type(est)
+    assert np.array_equal(again.predict(X[200:260]), est.predict(X[200:260]))
+    for attr in ("n_features_in_", "n_iter_", "loss_curve_"):
+        assert getattr(again, attr) == getattr(est, attr)
+    if hasattr(est, "classes_"):
+        assert np.array_equal(again.classes_, est.classes_) and again.classes_.dtype == est.classes_.dtype
+        assert np.array_equal(again.predict_proba(X[:5]), est.predict_proba(X[:5]))
+    assert isinstance(npl.load(path, network_only=True), npl.Sequential)
+    with np.load(path, allow_pickle=False) as archive:  # nothing but arrays: no pickle
+        assert all(archive[k].dtype != object for k in archive.files)
+    again.partial_fit(X[:50], (again.predict(X[:50])))  # still an estimator that trains
+
+
+def test_an_unfitted_estimator_or_a_tampered_estimator_file_is_refused(digits, tmp_path):
+    import json
+
+    from sklearn.exceptions import NotFittedError
+
+    X, y = digits
+    with pytest.raises(NotFittedError):
+        npl.save(NeuroplugClassifier(), tmp_path / "unfitted.npz")
+    assert not (tmp_path / "unfitted.npz").exists()
+    good = tmp_path / "good.npz"
+    npl.save(NeuroplugClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X[:100], y[:100]), good)
+    with np.load(good, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arch = json.loads(bytes(arrays.pop("architecture")).decode("utf-8"))
+
+    def tampered(change):
+        broken = json.loads(json.dumps(arch))
+        change(broken["application"])
+        path = tmp_path / "tampered.npz"
+        npl.serialization.write_archive(path, "architecture", broken, arrays, "the model")
+        return path
+
+    cases = [
+        (lambda a: a.update(name="no_such_application"), "no_such_application"),
+        (lambda a: a["state"].update({"class": "os.system"}), "class must be one of"),
+        (lambda a: a["state"]["fitted"].update(n_features_in_=3), "n_features_in_"),
+        (lambda a: a["state"]["fitted"]["classes_"]["values"].reverse(), "sorted"),
+        (lambda a: a["state"]["fitted"]["classes_"].update(values=list(range(5))), "classes_"),
+        (lambda a: a["state"]["params"].update(lr=-1.0), "lr"),
+        (lambda a: a["state"]["params"].pop("epochs"), "params must have the keys"),
+        (lambda a: a["state"]["fitted"].update(loss_curve_=[0.1, 0.2]), "loss_curve_"),
+    ]
+    for change, words in cases:
+        path = tampered(change)
+        with pytest.raises(npl.errors.ModelFileError, match=words):
+            npl.load(path)
+        assert isinstance(npl.load(path, network_only=True), npl.Sequential)
+
+
+def test_a_set_params_that_fails_changes_nothing():
+    clf = NeuroplugClassifier(activation="relu", epochs=3)
+    with pytest.raises(ValueError):
+        clf.set_params(epochs=7, activation="leaky_relu", activation__alpha=0.1, loss__reduction="sum")
+    assert (clf.epochs, clf.activation) == (3, "relu")
+    clf.set_params(activation="leaky_relu", activation__alpha=0.1)  # the new name, then its parameter
+    assert clf.activation == {"name": "leaky_relu", "config": {"alpha": 0.1}}

@@ -38,8 +38,21 @@ _MAX_PARAMS = 1 << 31
 _MAX_NAME_CHARS = 256
 
 
+#: The entry-point group of the applications whose objects a model file may hold around its
+#: network (``sklearn``: :mod:`neuroplug.sklearn`'s estimators). An entry named as the file's
+#: ``application`` points at a function ``(network, state) -> object`` that rebuilds the object
+#: from its JSON ``state``, raising ``ValueError`` (or ``TypeError``/``KeyError``) for a state
+#: it does not accept. The object's class saves itself with a ``__neuroplug_save__()`` method
+#: returning ``(network, application name, JSON state)``.
+APPLICATIONS = "neuroplug.model_files"
+
+
 def save(network: Any, path: str | os.PathLike[str]) -> None:
     """Save ``network`` (architecture and weights) to ``path`` atomically.
+
+    ``network`` is a :class:`~neuroplug.Sequential`, or an object that saves through
+    one: a fitted :mod:`neuroplug.sklearn` estimator is saved with its parameters
+    and fitted attributes, and :func:`load` gives the estimator back.
 
     Every component must be registered (built-in, plugin, or in-process), since it
     is stored by name. Raises :class:`~neuroplug.errors.ConfigError` otherwise;
@@ -49,22 +62,36 @@ def save(network: Any, path: str | os.PathLike[str]) -> None:
     """
     from ..model.network import Sequential
 
+    application = None
     if not isinstance(network, Sequential):
-        raise ConfigError(f"network must be a neuroplug.Sequential, got {type(network).__name__}")
+        saver = getattr(type(network), "__neuroplug_save__", None)
+        if saver is None:
+            raise ConfigError(f"network must be a neuroplug.Sequential (or an object that saves through one, "
+                              f"such as a fitted neuroplug.sklearn estimator), got {type(network).__name__}")
+        network, name, state = saver(network)
+        application = {"name": name, "state": state}
     arch = {"format": "neuroplug.sequential", "version": FORMAT_VERSION, **network.get_config()}
+    if application is not None:
+        arch["application"] = application
     params = {f"param_{i}": p for i, p in enumerate(network.parameters())}
     write_archive(path, "architecture", arch, params, "the model")
 
 
-def load(path: str | os.PathLike[str]) -> Any:
+def load(path: str | os.PathLike[str], *, network_only: bool = False) -> Any:
     """Load a model saved by :func:`save`; never unpickles or runs code from the file.
+
+    Returns the :class:`~neuroplug.Sequential`; for a file holding an application's
+    object around it (a :mod:`neuroplug.sklearn` estimator), that object, rebuilt by
+    the installed application named in the file (entry-point group
+    :data:`APPLICATIONS`) -- or its network alone with ``network_only=True``.
 
     Raises
     ------
     ModelFileError
         The file is missing, truncated or corrupted, is not a neuroplug model, has
         unknown keys, wrong shapes or dtypes, non-finite weights or sizes beyond the
-        limits, or names a component that is not installed or rejects its config.
+        limits, or names a component that is not installed or rejects its config;
+        or it holds an application's object that is not installed or refuses its state.
     """
     from ..registry import get_registry
 
@@ -73,6 +100,7 @@ def load(path: str | os.PathLike[str]) -> Any:
         if "architecture" not in archive.names:
             raise archive.fail("it has no 'architecture' entry (not a neuroplug model)")
         arch = archive.json("architecture", max_bytes=_MAX_ARCHITECTURE_BYTES)
+        application = arch.pop("application", None) if isinstance(arch, dict) else None
         layers_cfg, input_dim, dtype = _validate_architecture(archive.fail, arch)
         shapes, fan_in = [], input_dim
         for cfg in layers_cfg:
@@ -90,7 +118,37 @@ def load(path: str | os.PathLike[str]) -> Any:
             if not np.isfinite(arr).all():
                 raise archive.fail(f"its entry 'param_{i}' holds non-finite values (NaN or inf)")
             arrays.append(arr)
-    return _assemble(layers, input_dim, dtype, arrays)
+        network = _assemble(layers, input_dim, dtype, arrays)
+        if application is None or network_only:
+            return network
+        return _rebuild(archive.fail, application, network)
+
+
+def _rebuild(fail: Callable[[str], ModelFileError], application: Any, network: Any) -> Any:
+    """The object an installed application rebuilds around ``network`` from the file's ``application``."""
+    from importlib.metadata import entry_points
+
+    if not (isinstance(application, dict) and set(application) == {"name", "state"}
+            and isinstance(application["name"], str) and 1 <= len(application["name"]) <= _MAX_NAME_CHARS):
+        raise fail(f"its application entry must be {{'name', 'state'}} with a name, got {_short(application)}")
+    name = application["name"]
+    found = [ep for ep in entry_points(group=APPLICATIONS) if ep.name == name]
+    if len(found) != 1:
+        why = "is not installed" if not found else f"is registered {len(found)} times"
+        extra = ' (pip install "neuroplug[sklearn]")' if name == "sklearn" else ""
+        raise fail(f"it holds an object of the application {name!r}, which {why}{extra}; "
+                   f"neuroplug.load(path, network_only=True) gives its network")
+    try:
+        rebuild = found[0].load()
+    except Exception as exc:  # noqa: BLE001 - a broken application is reported, not raised raw
+        raise fail(f"the application {name!r} that reads it cannot be imported: {type(exc).__name__}: {exc}") \
+            from None
+    try:
+        return rebuild(network, application["state"])
+    except NeuroplugError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise fail(f"its {name} state is not valid: {exc}") from None
 
 
 def network_from_config(arch: Any, weights: Any, fail: Callable[[str], ModelFileError] | None = None) -> Any:

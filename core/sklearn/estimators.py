@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer, LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -45,6 +45,26 @@ def _check(name: str, value: Any, *, low: float, integer: bool = False, low_open
     return value
 
 
+#: The parameters that name a component, and its kind; ``PARAM__KEY`` sets a key of its config.
+_COMPONENTS = {"activation": "activation", "init": "initializer", "bias_init": "initializer",
+               "output_activation": "activation", "loss": "loss", "optimizer": "optimizer", "schedule": "schedule"}
+
+
+def _per_sample(spec: Any) -> Any:
+    """The loss ``spec`` with ``reduction="none"`` (per-sample values), or a ValueError naming sample_weight."""
+    import neuroplug as npl
+
+    try:
+        description = spec if isinstance(spec, (str, dict)) else npl.describe(spec)
+        if isinstance(description, str):
+            description = {"name": description}
+        config = {**dict(description.get("config") or {}), "reduction": "none"}
+        return npl.create("loss", {"name": description["name"], "config": config})
+    except npl.NeuroplugError as exc:
+        raise ValueError(f"sample_weight needs a loss that gives per-sample values (reduction='none'); the loss "
+                         f"{spec!r:.60} does not: {exc}") from exc
+
+
 class _NeuroplugEstimator(BaseEstimator):
     """What the classifier and the regressor share: the network, its training, and the checks of the parameters."""
 
@@ -74,6 +94,45 @@ class _NeuroplugEstimator(BaseEstimator):
         self.verbose = verbose
         self.dtype = dtype
 
+    # ------------------------------------------------------------------ nested component parameters
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The parameters; with ``deep``, also ``COMPONENT__KEY`` for each key of a component given
+        as a ``{"name", "config"}`` dict (``activation__alpha``)."""
+        params = super().get_params(deep=deep)
+        if deep:
+            for param in _COMPONENTS:
+                spec = params.get(param)
+                if isinstance(spec, dict) and isinstance(spec.get("config"), dict):
+                    params.update({f"{param}__{k}": v for k, v in spec["config"].items()})
+        return params
+
+    def set_params(self, **params: Any) -> Any:
+        """Set parameters; ``COMPONENT__KEY=value`` sets one key of a component's config
+        (``activation__alpha=0.05``), turning a component given by name into a
+        ``{"name", "config"}`` dict -- e.g. for a grid search over a component's parameter."""
+        nested = {k: params.pop(k) for k in list(params) if k.partition("__")[0] in _COMPONENTS and "__" in k}
+        specs: dict[str, Any] = {}  # the new components, worked out before anything is set
+        for key, value in nested.items():
+            param, _, name = key.partition("__")
+            spec = specs.get(param, params.get(param, getattr(self, param)))
+            if isinstance(spec, str):
+                spec = {"name": spec, "config": {}}
+            elif isinstance(spec, dict) and isinstance(spec.get("name"), str) \
+                    and isinstance(spec.get("config", {}) or {}, dict):
+                spec = {**spec, "config": dict(spec.get("config") or {})}
+            else:
+                raise ValueError(f"{key}={value!r:.60}: {key} sets a key of the {param}'s config, which needs "
+                                 f"the {param} given by name or as a {{'name', 'config'}} dict; it is "
+                                 f"{spec!r:.60}" + (" (chosen from the targets in fit: give it by name)"
+                                                    if spec is None else " (set the parameter on it instead)"))
+            spec["config"][name] = value
+            specs[param] = spec
+        if params:
+            super().set_params(**params)
+        for param, spec in specs.items():
+            setattr(self, param, spec)
+        return self
+
     # ------------------------------------------------------------------ what a subclass says
     def _default_output(self) -> tuple[str, str]:  # (output activation, loss)
         raise NotImplementedError
@@ -99,20 +158,15 @@ class _NeuroplugEstimator(BaseEstimator):
             raise ValueError(f"dtype must be one of {_DTYPES}, got {self.dtype!r}")
         import neuroplug as npl
 
-        components = [("activation", "activation"), ("init", "initializer"), ("bias_init", "initializer"),
-                      ("output_activation", "activation"), ("loss", "loss"), ("optimizer", "optimizer"),
-                      ("schedule", "schedule")]
-        for param, kind in components:
-            spec = getattr(self, param)
+        for param, kind in _COMPONENTS.items():
+            spec = self._schedule(1, 1) if param == "schedule" else getattr(self, param)
             if spec is None and param in ("output_activation", "loss"):
                 continue
-            if param == "schedule":
-                spec = self._schedule(1, 1)
             try:  # scikit-learn's convention: a bad parameter is a ValueError (or TypeError) naming it
                 npl.create(kind, spec)
             except npl.NeuroplugError as exc:
                 error = TypeError if isinstance(exc, TypeError) else ValueError
-                raise error(f"{param}={spec!r:.80}: {exc}") from exc
+                raise error(f"{param}={getattr(self, param)!r:.80}: {exc}") from exc
 
     def _build(self, n_features: int, n_outputs: int, seed: int) -> Any:
         import neuroplug as npl
@@ -124,10 +178,17 @@ class _NeuroplugEstimator(BaseEstimator):
                            bias_init=self.bias_init)
         return npl.Sequential(hidden + [output], input_dim=n_features, seed=seed, dtype=self.dtype)
 
-    def _train(self, X: np.ndarray, Y: np.ndarray, epochs: int, rng: np.random.RandomState) -> Any:
+    def _train(self, X: np.ndarray, Y: np.ndarray, epochs: int, rng: np.random.RandomState,
+               sample_weight: np.ndarray | None = None) -> Any:
         import neuroplug as npl
 
         _, default_loss = self._default_output()
+        loss = self.loss or default_loss
+        if sample_weight is not None:  # the weights travel as the targets' last column
+            from .weighting import WeightedLoss, weighted_targets
+
+            loss = WeightedLoss(_per_sample(loss), integer_targets=np.issubdtype(Y.dtype, np.integer))
+            Y = weighted_targets(Y, sample_weight)
         n = X.shape[0]
         validation, callbacks = None, []
         if self.early_stopping and n >= 4:
@@ -139,7 +200,7 @@ class _NeuroplugEstimator(BaseEstimator):
             callbacks.append(npl.EarlyStopping(monitor="val_loss", patience=self.n_iter_no_change))
         batch = min(200, X.shape[0]) if self.batch_size == "auto" else min(int(self.batch_size), X.shape[0])
         schedule = self._schedule(int(epochs) * -(-X.shape[0] // batch), int(epochs))
-        history = npl.fit(self.network_, X, Y, loss=self.loss or default_loss, optimizer=self.optimizer,
+        history = npl.fit(self.network_, X, Y, loss=loss, optimizer=self.optimizer,
                           lr=float(self.lr), schedule=schedule, epochs=int(epochs), batch_size=batch,
                           shuffle=bool(self.shuffle), seed=int(rng.randint(2 ** 31 - 1)),
                           validation_data=validation, callbacks=callbacks, progress=bool(self.verbose))
@@ -168,25 +229,36 @@ class _NeuroplugEstimator(BaseEstimator):
         config["total_steps"] = steps if unit == "batch" else epochs
         return {"name": name, "config": config}
 
-    def _fit(self, X: Any, y: Any, *, partial: bool, classes: Any = None) -> Any:
+    def _fit(self, X: Any, y: Any, *, partial: bool, classes: Any = None, sample_weight: Any = None) -> Any:
         self._check_params()
         first = not (partial or self.warm_start) or not hasattr(self, "network_")
         X, y = _validate_data(self, X, y, reset=first, dtype=np.dtype(self.dtype).type, multi_output=True,
                               y_numeric=not isinstance(self, ClassifierMixin))
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            if not sample_weight.any():
+                raise ValueError("sample_weight must hold at least one weight > 0; every weight is 0")
+            if (sample_weight == sample_weight[0]).all():  # equal weights: the plain loss, the same result
+                sample_weight = None
         Y = self._encode_targets(y, reset=first, classes=classes)
         rng = check_random_state(self.random_state)
         if first:
             n_outputs = self.n_outputs_net_
             self.network_ = self._build(X.shape[1], n_outputs, int(rng.randint(2 ** 31 - 1)))
             self.loss_curve_, self.n_iter_ = [], 0
-        history = self._train(X, Y, 1 if partial else self.epochs, rng)
+        history = self._train(X, Y, 1 if partial else self.epochs, rng, sample_weight)
         self.loss_curve_ = list(self.loss_curve_) + [float(v) for v in history["loss"]]
         self.n_iter_ = int(self.n_iter_) + len(history["loss"])
         return self
 
-    def fit(self, X: Any, y: Any) -> Any:
-        """Train a new network on ``(X, y)`` (or continue the fitted one, with ``warm_start=True``)."""
-        return self._fit(X, y, partial=False)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        """Train a new network on ``(X, y)`` (or continue the fitted one, with ``warm_start=True``).
+
+        ``sample_weight``: one weight >= 0 a sample; the loss of a batch is then the weighted
+        mean of its samples' losses. It needs a loss that gives per-sample values
+        (``reduction="none"``, as every built-in loss does); equal weights are no weights.
+        """
+        return self._fit(X, y, partial=False, sample_weight=sample_weight)
 
     def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
@@ -197,6 +269,14 @@ class _NeuroplugEstimator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+    def __neuroplug_save__(self) -> tuple[Any, str, dict[str, Any]]:
+        """What :func:`neuroplug.save` writes: the network, and the parameters and fitted
+        attributes as JSON (see :mod:`neuroplug.sklearn.persistence`); :func:`neuroplug.load`
+        gives the estimator back."""
+        from .persistence import to_file
+
+        return to_file(self)
 
 
 class NeuroplugClassifier(ClassifierMixin, _NeuroplugEstimator):
@@ -233,6 +313,11 @@ class NeuroplugClassifier(ClassifierMixin, _NeuroplugEstimator):
         A progress bar during training.
     dtype : {"float64", "float32"}
         The network's floating dtype.
+
+    A component's own parameter is a parameter too, ``COMPONENT__KEY``
+    (``set_params(activation__alpha=0.05)``, ``"neuroplugclassifier__activation__alpha"``
+    in a grid search). :meth:`fit` takes ``sample_weight``; :func:`neuroplug.save`
+    and :func:`neuroplug.load` save and load a fitted estimator (no pickle).
 
     Attributes
     ----------
@@ -285,11 +370,11 @@ class NeuroplugClassifier(ClassifierMixin, _NeuroplugEstimator):
                              f"(classes_={self.classes_!r}); give every class to partial_fit(classes=...)")
         return self._encoder.transform(y)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> Any:
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> Any:
         """One epoch on ``(X, y)``; the first call builds the network (give every label in ``classes``)."""
         if not hasattr(self, "network_") and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("the first partial_fit needs classes=: every label the classifier will see")
-        return self._fit(X, y, partial=True, classes=classes)
+        return self._fit(X, y, partial=True, classes=classes, sample_weight=sample_weight)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (softmax outputs; multi-label: each label's sigmoid)."""
@@ -325,9 +410,9 @@ class NeuroplugRegressor(RegressorMixin, _NeuroplugEstimator):
             self.n_outputs_net_ = 1 if y.ndim == 1 else y.shape[1]
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
-    def partial_fit(self, X: Any, y: Any) -> Any:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
         """One epoch on ``(X, y)``; the first call builds the network."""
-        return self._fit(X, y, partial=True)
+        return self._fit(X, y, partial=True, sample_weight=sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:
         """The network's outputs (1-D for a single target, as the targets were given)."""

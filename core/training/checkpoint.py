@@ -338,6 +338,8 @@ def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
     for key in ("lr", "epoch_loss"):
         _need(isinstance(progress[key], (int, float)) and not isinstance(progress[key], bool)
               and math.isfinite(progress[key]), f"progress.{key} must be a finite number")
+    _need(batch > 0 or progress["epoch_loss"] == 0, f"progress.epoch_loss is {progress['epoch_loss']!r} at the "
+                                                    f"start of an epoch (batch 0), where no loss is summed yet")
     best = _decode(progress["best"], get)
     _need(best is None or (isinstance(best, float) and not math.isnan(best)), "progress.best must be a number")
     order = get(meta["order"], shape=(samples,), kinds="iu", what="order")
