@@ -22,7 +22,8 @@ The package reads in layers whose imports point one way: the *plugin contract*
 at the top level (:mod:`.base`, :mod:`.types`, :mod:`.hookspecs`,
 :mod:`.registry`, :mod:`.errors`, :mod:`.validation` -- all a plugin needs), then
 :mod:`.model`, :mod:`.serialization` and :mod:`.datasets`, :mod:`.training`, and
-the applications (:mod:`.cli`, :mod:`.docgen`, :mod:`.testing`, :mod:`.spec`).
+the applications (:mod:`.cli`, :mod:`.docgen`, :mod:`.testing`, :mod:`.spec`,
+:mod:`.sklearn`, :mod:`.comparison`).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ _LAZY = {
     "Checkpoint": "training.checkpoint",
     "Checkpointing": "training.checkpoint",
     "load_checkpoint": "training.checkpoint",
+    # comparisons (joblib, Dask and matplotlib only when used)
+    "compare": "comparison.sweep",
     # errors
     "NeuroplugError": "errors",
     "InputError": "errors",
@@ -93,7 +96,7 @@ _LAZY = {
     "TrainingInterrupted": "errors",
 }
 _SUBMODULES = {"datasets", "errors", "validation", "base", "types", "hookspecs", "registry",
-               "model", "training", "serialization", "testing", "cli", "spec", "docgen"}
+               "model", "training", "serialization", "testing", "cli", "spec", "docgen", "comparison"}
 
 #: Modules that moved into subpackages. Their old paths keep working: ``npl.network`` and
 #: ``import neuroplug.network`` / ``from neuroplug.network import Sequential`` give

@@ -35,6 +35,7 @@ LAYERS = [
     ("files", ["neuroplug.serialization", "neuroplug.datasets"]),
     ("loop", ["neuroplug.training"]),
     ("applications", ["neuroplug.cli", "neuroplug.docgen", "neuroplug.testing", "neuroplug.spec", "neuroplug.sklearn",
+                      "neuroplug.comparison",
                       "neuroplug.__main__"]),
 ]
 OPTIONAL = ["matplotlib", "sphinx", "sphinx_gallery", "sklearn", "dask", "distributed", "torch", "pandas"]

@@ -1,4 +1,4 @@
-"""The ``neuroplug`` sub-commands: ``list``, ``plugins``, ``spec``, ``docs``, ``train`` -- each a thin layer over the public API."""
+"""The ``neuroplug`` sub-commands: ``list``, ``plugins``, ``spec``, ``docs``, ``train``, ``compare`` -- each a thin layer over the public API."""
 
 from __future__ import annotations
 
@@ -171,6 +171,67 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     index = build_component_docs(args.output, builtins_only=args.builtins_only, run_spec=not args.no_spec)
     print(f"built {index}")
     return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from ..comparison import compare
+    from ..errors import InputError
+
+    grid: dict[str, Any] = dict(args.grid or {})
+    for key in ("activation", "init", "loss", "optimizer", "schedule", "lr", "batch_size", "epochs"):
+        values = getattr(args, key)
+        if values is None:
+            continue
+        if key in grid:
+            raise InputError(f"--{key.replace('_', '-')} and --grid both give {key!r}: give it once")
+        grid[key] = values
+    fixed = {k: grid.pop(k)[0] for k in list(grid) if len(grid[k]) == 1}  # one value: a setting, not a column
+    if not grid:  # nothing varies: the single combination is the comparison
+        key = next(iter(fixed), "activation")
+        grid[key] = [fixed.pop(key, "relu")]
+    _check_output_folder(args.output, "the comparison")
+    results = compare(grid, data=args.data, seeds=args.seeds, hidden=args.layers,
+                      backend="dask" if args.scheduler else "local", jobs=args.jobs, scheduler=args.scheduler,
+                      output=args.output, baseline=args.baseline, progress=not args.no_progress, **fixed)
+    print(_comparison_table(results.summary()))
+    if args.baseline is not None:
+        print(f"\nagainst the baseline {args.baseline!r}, seed by seed (mean difference ± 95 % CI):")
+        for row in results.paired(args.baseline):
+            scale, unit = (100.0, " points") if row["metric"] == "test_accuracy" else (1.0, "")
+            verdict = ("not distinguishable from noise" if not row["distinguishable"]
+                       else "better" if row["better"] else "worse")
+            diff = "-" if row["n_pairs"] == 0 else f"{row['mean_diff'] * scale:+.2f}{unit}" + (
+                f" ± {row['ci'] * scale:.2f}" if row["n_pairs"] > 1 else "")
+            print(f"  {row['data']}: {row['label']} vs {row['baseline_label']}: {diff} over {row['n_pairs']} "
+                  f"seeds -- {verdict}")
+    print(f"{results!r}")
+    print(f"report: {os.path.join(args.output, 'index.html')}; raw results: "
+          f"{os.path.join(args.output, 'results.jsonl')}")
+    if results.lost:
+        print(f"{len(results.lost)} runs were lost with their workers: run the same command again to run them",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _comparison_table(rows: list[dict[str, Any]]) -> str:
+    """The summary as people read it: accuracy in %, mean ± 95 % CI, runs that did not finish."""
+    import math
+
+    def pm(mean: float, ci: float, scale: float = 1.0, digits: int = 2) -> str:
+        if mean is None or not math.isfinite(mean):
+            return "-"
+        half = "" if ci is None or not math.isfinite(ci) else f" ± {ci * scale:.{digits}f}"
+        return f"{mean * scale:.{digits}f}{half}"
+
+    header = ("data", "combination", "runs", "not ok", "held-out accuracy %", "held-out loss", "s/run")
+    body = [(r["data"], r["label"], str(r["runs"]), f"{r['diverged']} div, {r['failed']} fail"
+             if r["diverged"] or r["failed"] else "-", pm(r["acc_mean"], r["acc_ci"], 100.0),
+             pm(r["loss_mean"], r["loss_ci"], 1.0, 4), f"{r['seconds_mean']:.2f}") for r in rows]
+    widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in body]
+    return "\n".join(lines)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:

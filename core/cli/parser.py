@@ -167,4 +167,72 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop, like a divergence, when the weights' RMS grows more than FACTOR times (from "
                         "at least 1) within an epoch (default 1e4; 'off' turns the check off)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    c = sub.add_parser("compare", parents=[common], help="compare components over data sets and seeds",
+                       description="Train every combination of the values given (comma-separated) on every "
+                                   "data set with every seed, on local processes or a Dask cluster; write "
+                                   "each run to OUTPUT/results.jsonl as it finishes (a rerun runs only what "
+                                   "is missing) and a report: summary tables, figures, index.html.")
+    for kind, default in (("activation", "relu"), ("init", "he_uniform"), ("loss", None), ("optimizer", "sgd"),
+                          ("schedule", "constant")):
+        c.add_argument(f"--{kind}", type=_values, metavar="NAME[,NAME...]",
+                       help=f"{kind}s to compare (default {default or 'by the task: cross_entropy or mse'})")
+    c.add_argument("--lr", type=_values_of(float, "learning rates > 0"), metavar="LR[,LR...]",
+                   help="learning rates (default 0.05)")
+    c.add_argument("--batch-size", type=_values_of(int, "batch sizes >= 1"), metavar="N[,N...]",
+                   help="batch sizes (default 32)")
+    c.add_argument("--epochs", type=_values_of(int, "numbers of epochs >= 1"), metavar="N[,N...]",
+                   help="epochs (default 30)")
+    c.add_argument("--layers", type=_layers, default=None, help="hidden layer sizes, e.g. 32,32 (default 32,32)")
+    c.add_argument("--grid", type=_grid_json, default=None, metavar="JSON",
+                   help='the grid as JSON, for component configs: \'{"activation": [{"name": "leaky_relu", '
+                        '"config": {"alpha": 0.1}}, "relu"]}\' (merged with the options above)')
+    c.add_argument("--data", type=_values, default=["digits"], metavar="NAME|PATH[,...]",
+                   help="data sets: digits, moons, circles, spirals, regression or .npz/.csv files "
+                        "(default digits)")
+    c.add_argument("--seeds", type=_number_of_seeds, default=5, metavar="N", help="seeds 0..N-1 (default 5)")
+    c.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                   help="local worker processes (default: all cores; 1: in this process)")
+    c.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on the Dask cluster of this scheduler (tcp://host:8786) instead of locally")
+    c.add_argument("--output", default="neuroplug-compare", metavar="DIR",
+                   help="the results and the report (default neuroplug-compare)")
+    c.add_argument("--baseline", default=None, metavar="VALUE",
+                   help="compare every combination with the one using this value, seed by seed (e.g. relu)")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
+
+
+def _values(text: str) -> list[str]:
+    """Comma-separated names (component names, data sets)."""
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return values
+
+
+def _values_of(convert: Any, expected: str) -> Any:
+    """A parser of comma-separated numbers, each ``> 0``."""
+    def parse(text: str) -> list[Any]:
+        return [_number(v, convert, lambda x: x > 0, expected) for v in _values(text)]
+
+    return parse
+
+
+def _number_of_seeds(text: str) -> int:
+    return _number(text, int, lambda v: v >= 1, "a number of seeds >= 1")
+
+
+def _jobs(text: str) -> int:
+    return _number(text, int, lambda v: v >= 1 or v == -1, "a number of processes >= 1 (or -1: all cores)")
+
+
+def _grid_json(text: str) -> dict[str, Any]:
+    try:
+        grid = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r:.80} ({exc.msg})") from None
+    if not isinstance(grid, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"activation\": [\"relu\"]}}', "
+                                         f"got {text!r:.80}")
+    return grid

@@ -19,8 +19,10 @@ import numpy as np
 
 from ..errors import InputError, ModelFileError, ShapeError
 from ..validation import check_number
+from .synthetic import NAMED, load_named, make_circles, make_moons, make_regression, make_spirals
 
-__all__ = ["load_digits", "train_test_split", "load_digits_split", "load_csv", "load_npz", "load_data"]
+__all__ = ["load_digits", "train_test_split", "load_digits_split", "load_csv", "load_npz", "load_data",
+           "make_moons", "make_circles", "make_spirals", "make_regression", "load_named", "NAMED"]
 
 
 def load_digits(dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
