@@ -157,6 +157,12 @@ def test_user_data_from_a_file(tmp_path):
     results = compare({"activation": ["relu"]}, data=[str(tmp_path / "mine.npz")], seeds=1, backend="sequential",
                       **SMALL)
     assert results.records[0]["data"] == "mine.npz" and results.records[0]["status"] == "ok"
+    # a CSV with its target named, as neuroplug train --target
+    with open(tmp_path / "mine.csv", "w", encoding="utf-8") as fh:
+        fh.write("label,a,b,c\n" + "".join(f"{int(r[0] > 0)},{r[0]},{r[1]},{r[2]}\n" for r in X))
+    csv = compare({"activation": ["relu"]}, data=[str(tmp_path / "mine.csv")], target="label", seeds=1,
+                  backend="sequential", **SMALL)
+    assert csv.records[0]["status"] == "ok" and csv.records[0]["task"] == "classification"  # not column c
 
 
 # ---------------------------------------------------------------------- the command line

@@ -43,6 +43,17 @@ def test_a_dask_cluster_computes_the_same_bits_as_this_process(cluster, tmp_path
     assert len(read_records(str(tmp_path / RESULTS_FILE))) == 6
 
 
+def test_the_client_already_open_is_used(cluster):
+    with Client(cluster):
+        results = compare({"activation": ["tanh"]}, data=["moons"], seeds=1, backend="dask", **SMALL)
+    assert results.records[0]["status"] == "ok"
+
+
+def test_without_a_client_dask_is_refused_with_what_to_do():
+    with pytest.raises(ConfigError, match="open a dask.distributed.Client first"):
+        compare({"activation": ["tanh"]}, data=["moons"], seeds=1, backend="dask", **SMALL)
+
+
 def test_the_scheduler_address_is_enough(cluster):
     results = compare({"activation": ["relu"]}, data=["moons"], seeds=1, backend="dask",
                       scheduler=cluster.scheduler_address, **SMALL)

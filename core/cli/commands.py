@@ -190,7 +190,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         key = next(iter(fixed), "activation")
         grid[key] = [fixed.pop(key, "relu")]
     _check_output_folder(args.output, "the comparison")
-    results = compare(grid, data=args.data, seeds=args.seeds, hidden=args.layers,
+    results = compare(grid, data=args.data, seeds=args.seeds, target=args.target, hidden=args.layers,
                       backend="dask" if args.scheduler else "local", jobs=args.jobs, scheduler=args.scheduler,
                       output=args.output, baseline=args.baseline, progress=not args.no_progress, **fixed)
     print(_comparison_table(results.summary()))

@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data", type=_values, default=["digits"], metavar="NAME|PATH[,...]",
                    help="data sets: digits, moons, circles, spirals, regression or .npz/.csv files "
                         "(default digits)")
+    c.add_argument("--target", default=None, help="for data files: the target column (CSV) or array name (NPZ); "
+                   "default: last column / 'y'")
     c.add_argument("--seeds", type=_number_of_seeds, default=5, metavar="N", help="seeds 0..N-1 (default 5)")
     c.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                    help="local worker processes (default: all cores; 1: in this process)")

@@ -26,13 +26,14 @@ __all__ = ["run_one", "load_data_set", "data_identity"]
 TEST_SIZE = 0.25
 
 
-def data_identity(name: str) -> dict[str, Any]:
+def data_identity(name: str, target: str | None = None) -> dict[str, Any]:
     """What identifies a data set in a run spec: a built-in name, or a file with its content hash
-    (a changed file is other data: its runs are run again)."""
+    (a changed file is other data: its runs are run again) and the target column or array
+    (``target``, as ``neuroplug train --target``; files only)."""
     from ..datasets.synthetic import NAMED
 
     if name in NAMED:
-        return {"name": name, "path": None, "sha": None}
+        return {"name": name, "path": None, "sha": None, "target": None}
     import hashlib
 
     path = os.path.abspath(name)
@@ -46,15 +47,15 @@ def data_identity(name: str) -> dict[str, Any]:
 
         raise InputError(f"data set {name!r} is neither one of {', '.join(NAMED)} nor a readable .npz/.csv "
                          f"file: {exc.strerror or exc}") from None
-    return {"name": os.path.basename(path), "path": path, "sha": h.hexdigest()}
+    return {"name": os.path.basename(path), "path": path, "sha": h.hexdigest(), "target": target}
 
 
 @functools.lru_cache(maxsize=8)
-def _load(name: str, path: str | None, sha: str | None) -> tuple[np.ndarray, ...]:
+def _load(name: str, path: str | None, sha: str | None, target: str | None) -> tuple[np.ndarray, ...]:
     from ..datasets import load_data, train_test_split
     from ..datasets.synthetic import load_named
 
-    X, y = load_named(name, seed=0) if path is None else load_data(path)
+    X, y = load_named(name, seed=0) if path is None else load_data(path, target)
     X = np.asarray(X, dtype=np.float64)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=TEST_SIZE, seed=0)
     mean, scale = X_train.mean(axis=0), X_train.std(axis=0)
@@ -67,7 +68,7 @@ def _load(name: str, path: str | None, sha: str | None) -> tuple[np.ndarray, ...
 
 def load_data_set(identity: dict[str, Any]) -> tuple[np.ndarray, ...]:
     """``(X_train, X_test, y_train, y_test)`` of a data set, standardized (cached per process)."""
-    return _load(identity["name"], identity["path"], identity["sha"])
+    return _load(identity["name"], identity["path"], identity["sha"], identity.get("target"))
 
 
 def _classification(y: np.ndarray) -> bool:

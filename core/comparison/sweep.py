@@ -46,7 +46,8 @@ def _seeds(seeds: Any) -> list[int]:
     return values
 
 
-def plan(grid: dict[str, Any], data: Sequence[str], seeds: Any, settings: dict[str, Any]) -> list[dict[str, Any]]:
+def plan(grid: dict[str, Any], data: Sequence[str], seeds: Any, settings: dict[str, Any],
+         target: str | None = None) -> list[dict[str, Any]]:
     """The run specs of a comparison: every combination of ``grid`` x data set x seed.
 
     ``settings`` fixes what the grid does not vary (see :data:`~neuroplug.comparison.grid.DEFAULTS`).
@@ -59,7 +60,7 @@ def plan(grid: dict[str, Any], data: Sequence[str], seeds: Any, settings: dict[s
         data = [data]
     if not data:
         raise InputError("data must name at least one data set")
-    datasets = [data_identity(name) for name in data]
+    datasets = [data_identity(name, target) for name in data]
     specs = []
     seed_list = _seeds(seeds)
     for identity in datasets:  # grouped by data set, as the report shows them
@@ -205,8 +206,13 @@ def _client(client: Any, scheduler: str | None) -> tuple[Any, bool]:
     if client is not None:
         return client, False
     if scheduler is None:
-        raise ConfigError('backend="dask" needs a scheduler address (scheduler="tcp://host:8786") or '
-                          'a dask.distributed.Client (client=...)')
+        from dask.distributed import default_client
+
+        try:  # the Client the caller has opened (``with Client(...):`` or ``client = Client(...)``)
+            return default_client(), False
+        except ValueError:
+            raise ConfigError('backend="dask" needs a Dask client: open a dask.distributed.Client first, or '
+                              'give client=... or scheduler="tcp://host:8786"') from None
     try:
         return Client(scheduler, timeout="20s"), True
     except OSError as exc:
@@ -290,7 +296,7 @@ class Results:
                 f"diverged, {counts.get('failed', 0)} failed; {self.ran} run now{extra})")
 
 
-def compare(grid: dict[str, Any], data: Sequence[str] | str = ("digits",), seeds: Any = 5, *,
+def compare(grid: dict[str, Any], data: Sequence[str] | str = ("digits",), seeds: Any = 5, *, target: str | None = None,
             epochs: int | None = None, lr: float | None = None, batch_size: int | None = None,
             hidden: Sequence[int] | None = None, activation: Any = None, init: Any = None, loss: Any = None,
             optimizer: Any = None, schedule: Any = None, backend: str = "local", jobs: int | None = None,
@@ -310,6 +316,9 @@ def compare(grid: dict[str, Any], data: Sequence[str] | str = ("digits",), seeds
         (:func:`neuroplug.datasets.load_named`), or paths of ``.npz`` / ``.csv`` files
         (read on the workers, at the same path). Each is split 75/25 once (seed 0)
         and standardized; the held-out quarter gives the test metrics.
+    target : str, optional
+        For data files: the target column (CSV) or array (NPZ), as ``neuroplug
+        train --target``; default the last column / ``y``.
     seeds : int or list of int
         ``n`` (seeds ``0 .. n-1``) or the seeds. A run's seed sets the network's
         initial weights and the order of the samples: a run is bit-identical
@@ -320,7 +329,8 @@ def compare(grid: dict[str, Any], data: Sequence[str] | str = ("digits",), seeds
     backend : {"local", "dask", "sequential"}
         ``local``: joblib's worker processes (``jobs``, default all cores);
         ``dask``: a Dask cluster (``client=`` a ``dask.distributed.Client``, or
-        ``scheduler="tcp://host:8786"``), with each run retried twice if its worker
+        ``scheduler="tcp://host:8786"``; by default the Client already opened in
+        this process), with each run retried twice if its worker
         dies; ``sequential``: in this process.
     output : str, optional
         A folder: each finished run is appended to ``results.jsonl`` there as it
@@ -352,7 +362,7 @@ def compare(grid: dict[str, Any], data: Sequence[str] | str = ("digits",), seeds
         raise InputError(f"jobs must be a number of processes >= 1 (or -1: all cores); got {jobs!r}")
     settings = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "hidden": list(hidden) if hidden else None,
                 "activation": activation, "init": init, "loss": loss, "optimizer": optimizer, "schedule": schedule}
-    specs = plan(grid, data, seeds, settings)
+    specs = plan(grid, data, seeds, settings, target)
     if baseline is not None:
         _check_baseline(baseline, check_grid(grid))
     for kind, spec in _components(specs):  # every component exists here: refused now, not once per run
