@@ -164,8 +164,6 @@ CASES = [
      ["progress.step", "99"]),
     ("a loss summed at the start of an epoch", 0, lambda m, a: _set(m, -1.0, "progress", "epoch_loss"),
      ["progress.epoch_loss", "-1.0"]),
-    ("a best value that no epoch logged", 0, lambda m, a: _set(m, -1.0, "progress", "best"),
-     ["progress.best", "-1.0"]),
     ("a sample order that is not a permutation", 0,
      lambda m, a: a.__setitem__(m["order"], np.zeros_like(a[m["order"]])), ["permutation"]),
     ("a history of the wrong length", 0,
@@ -386,12 +384,21 @@ def test_an_optimizer_that_cannot_be_copied_still_trains_and_resumes(tmp_path):
     assert len(history["loss"]) == 2
 
 
-@pytest.mark.parametrize("keep_best", ["val_accuracy", "val_loss"])
-def test_a_keep_best_checkpoint_passes_the_check_of_its_best_value(tmp_path, keep_best):
-    """progress.best is checked against the history (a value of it, negated when larger is better):
-    real checkpoints of either sign resume."""
+class _AddsMetric(npl.Callback):
+    """Adds ``twice_loss`` to the logs in on_epoch_end: a metric the history does not record."""
+
+    adds_metrics = ("twice_loss",)
+
+    def on_epoch_end(self, state):
+        state.logs["twice_loss"] = 2 * state.logs["loss"]
+
+
+@pytest.mark.parametrize("keep_best", ["val_accuracy", "val_loss", "twice_loss"])
+def test_a_keep_best_checkpoint_resumes(tmp_path, keep_best):
+    """progress.best is whatever keep_best's metric was -- larger-is-better metrics negated, and a
+    metric a callback adds, which the history does not hold: no check may refuse any of them."""
     path = tmp_path / "run.ckpt.npz"
-    args = dict(ARGS, validation_data=(X, Y), callbacks=[early_stopping()])
+    args = dict(ARGS, validation_data=(X, Y), callbacks=[early_stopping(), _AddsMetric()])
     npl.fit(network(), X, Y, epochs=2, seed=0, checkpoint=npl.Checkpointing(path, keep_best=keep_best), **args)
     best = npl.load_checkpoint(path).best
     assert best is not None and (best < 0) == (keep_best == "val_accuracy")

@@ -366,9 +366,6 @@ def _from_meta(meta: Any, archive: Any, network_from_config: Any) -> Checkpoint:
     history_epochs = [_int(e, "history epoch", 0, epochs) for e in history["epochs"]]
     metrics = {str(k): get(v, shape=(len(history_epochs),), kinds="f", what=f"history.metrics.{k}").tolist()
                for k, v in history["metrics"].items()}
-    # keep_best's best so far is a logged value of an epoch (times -1 when larger is better)
-    _need(best is None or abs(best) in {abs(v) for values in metrics.values() for v in values},
-          f"progress.best is {best!r}, which is not a value of the history's metrics")
     _need(used == names, f"the file holds arrays nothing refers to: {sorted(names - used)[:5]}")
     return Checkpoint(
         network_config={k: v for k, v in meta["network"].items() if k not in ("format", "version")},
