@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..serialization.archive import atomic_write
+from ...errors import InputError
+from ...serialization.archive import atomic_write
 
 __all__ = [
     "PAIRED_COLUMNS",
