@@ -312,3 +312,13 @@ def test_a_set_params_that_fails_changes_nothing():
     assert (clf.epochs, clf.activation) == (3, "relu")
     clf.set_params(activation="leaky_relu", activation__alpha=0.1)  # the new name, then its parameter
     assert clf.activation == {"name": "leaky_relu", "config": {"alpha": 0.1}}
+
+
+def test_numpy_scalars_as_parameters_are_saved(digits, tmp_path):
+    X, y = digits
+    clf = NeuroplugClassifier(hidden_layer_sizes=(np.int64(8),), epochs=np.int64(2), lr=np.float32(0.01),
+                              random_state=np.int64(3)).fit(X[:100], y[:100])
+    npl.save(clf, tmp_path / "c.npz")
+    again = npl.load(tmp_path / "c.npz")
+    assert again.get_params()["random_state"] == 3 and again.hidden_layer_sizes == (8,)
+    assert np.array_equal(again.predict(X[:20]), clf.predict(X[:20]))

@@ -105,8 +105,9 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         """Keeps each epoch's logs, also those before a divergence."""
 
         def on_epoch_end(self, state: Any) -> None:
-            for k, v in state.logs.items():
-                history.setdefault(k, []).append(float(v))
+            for k, v in state.logs.items():  # JSON has no inf or nan: a non-finite value is null
+                v = float(v)
+                history.setdefault(k, []).append(v if math.isfinite(v) else None)
 
     try:
         X_train, X_test, y_train, y_test = load_data_set(spec["data"])
@@ -126,9 +127,8 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
                         seed=seed, validation_data=(X_test, y_test), callbacks=[Recorder()], progress=False)
             finally:
                 record["fit_seconds"] = time.perf_counter() - start
-        final_loss = history.get("val_loss", [math.nan])[-1]
         record["metrics"] = {"test_accuracy": history["val_accuracy"][-1] if classify else None,
-                             "test_loss": final_loss if math.isfinite(final_loss) else None}
+                             "test_loss": history.get("val_loss", [None])[-1]}
     except DivergenceError as exc:
         record.update(status="diverged", error=f"DivergenceError: {exc}")
     except Exception as exc:  # noqa: BLE001 - recorded: one broken run never stops the sweep

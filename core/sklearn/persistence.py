@@ -34,15 +34,15 @@ def _json_param(name: str, value: Any) -> Any:
 
     from .estimators import _COMPONENTS
 
+    if isinstance(value, np.generic):
+        value = value.item()
     if name == "random_state" and not (value is None or isinstance(value, numbers.Integral)):
         return None
     if name in _COMPONENTS and isinstance(value, npl.Component):
         described = npl.describe(value)  # a ConfigError naming the class when it is not registered
         return {"name": described["name"], "config": described["config"]}
     if name == "hidden_layer_sizes" and isinstance(value, tuple):
-        value = list(value)
-    if isinstance(value, np.generic):
-        value = value.item()
+        value = [v.item() if isinstance(v, np.generic) else v for v in value]
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
