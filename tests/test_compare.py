@@ -115,6 +115,9 @@ def test_a_rerun_runs_only_what_is_missing(tmp_path):
                     output=out, **SMALL)  # a new component
     assert wider.ran == 3 and len(wider.records) == 9
     assert len(read_records(os.path.join(out, RESULTS_FILE))) == 9
+    finer = compare({"activation": ["relu"], "lr": [0.05, 0.1]}, data=["moons"], seeds=3, backend="sequential",
+                    output=out, **SMALL)  # lr=0.05 is the default: those runs are done, named anew
+    assert finer.ran == 3 and [r["label"] for r in finer.records[:3]] == ["activation=relu, lr=0.05"] * 3
 
 
 def test_a_run_cut_short_by_a_crash_is_run_again(tmp_path):

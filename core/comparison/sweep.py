@@ -402,7 +402,10 @@ def compare(grid: dict[str, Any], data: Sequence[str] | str = ("digits",), seeds
             appender.close()
         if opened is not None:
             opened.close()
-    results.records = [done[s["key"]] for s in specs if s["key"] in done]
+    # a run found in the file may have been made by another grid (activation only, now also lr):
+    # it is the same run (same key), named as this comparison names it
+    results.records = [{**done[s["key"]], "label": s["label"], "combination": s["combination"]}
+                       for s in specs if s["key"] in done]
     if output is not None and results.records:
         results.write_report(output, baseline=baseline)
     return results
