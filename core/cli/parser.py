@@ -173,10 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "data set with every seed, on local processes or a Dask cluster; write "
                                    "each run to OUTPUT/results.jsonl as it finishes (a rerun runs only what "
                                    "is missing) and a report: summary tables, figures, index.html.")
-    for kind, default in (("activation", "relu"), ("init", "he_uniform"), ("loss", None), ("optimizer", "sgd"),
-                          ("schedule", "constant")):
+    for kind, plural, default in (("activation", "activations", "relu"), ("init", "initializers", "he_uniform"),
+                                  ("loss", "losses", None), ("optimizer", "optimizers", "sgd"),
+                                  ("schedule", "schedules", "constant")):
         c.add_argument(f"--{kind}", type=_values, metavar="NAME[,NAME...]",
-                       help=f"{kind}s to compare (default {default or 'by the task: cross_entropy or mse'})")
+                       help=f"{plural} to compare (default {default or 'by the task: cross_entropy or mse'})")
     c.add_argument("--lr", type=_values_of(float, "learning rates > 0"), metavar="LR[,LR...]",
                    help="learning rates (default 0.05)")
     c.add_argument("--batch-size", type=_values_of(int, "batch sizes >= 1"), metavar="N[,N...]",
