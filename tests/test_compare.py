@@ -57,6 +57,8 @@ def test_a_bad_grid_is_refused_naming_what_is_wrong(grid, words):
     (dict(backend="spark"), InputError, "backend"),
     (dict(jobs=0), InputError, "jobs"),
     (dict(baseline="tanh"), InputError, "baseline='tanh' is not a value of the grid"),
+    (dict(data=["moons", "moons"]), InputError, "more than once"),
+    (dict(hidden=[]), ConfigError, "layer sizes"),
     (dict(grid={"activation": ["no_such_activation"]}), npl.errors.ComponentNotFoundError, "no_such_activation"),
 ])
 def test_bad_arguments_are_refused_before_any_run(tmp_path, kwargs, error, words):
@@ -153,6 +155,28 @@ def test_results_summary_and_report(tmp_path):
     assert "12 runs: 12 ok, 0 diverged, 0 failed; 12 run now" in repr(results)
 
 
+def test_a_baseline_given_by_component_name_or_number_is_matched(tmp_path):
+    grid = {"activation": [{"name": "leaky_relu", "config": {"alpha": 0.1}}, "relu"]}
+    results = compare(grid, data=["moons"], seeds=2, backend="sequential", baseline="leaky_relu",
+                      output=str(tmp_path / "a"), **SMALL)
+    assert (tmp_path / "a" / "paired.csv").exists() and len(results.paired("leaky_relu")) == 1
+    with pytest.raises(InputError, match="may be one of: leaky_relu, relu"):
+        compare(grid, data=["moons"], seeds=2, backend="sequential", baseline="leaky_relu(alpha=0.1)", **SMALL)
+    compare({"lr": [0.01, 0.1]}, data=["moons"], seeds=1, backend="sequential", baseline="0.1",
+            output=str(tmp_path / "b"), **SMALL)
+    assert (tmp_path / "b" / "paired.csv").exists()
+
+
+def test_two_files_of_one_name_are_refused(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        X = np.random.default_rng(0).normal(size=(40, 2))
+        np.savez(tmp_path / folder / "d.npz", X=X, y=(X[:, 0] > 0).astype(np.int64))
+    with pytest.raises(InputError, match="'d.npz' more than once"):
+        compare({"activation": ["relu"]}, data=[str(tmp_path / "a" / "d.npz"), str(tmp_path / "b" / "d.npz")],
+                seeds=1, backend="sequential", **SMALL)
+
+
 def test_user_data_from_a_file(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 3))
@@ -189,6 +213,10 @@ def test_the_command_line_runs_a_comparison_and_resumes(tmp_path, capsys):
     (["--activation", "nope"], "nope"),
     (["--grid", "[1]"], "JSON object"),
     (["--activation", "relu", "--grid", '{"activation": ["tanh"]}'], "give it once"),
+    (["--grid", '{"lr": 0.1}'], "non-empty list"),
+    (["--grid", '{"activation": {"name": "relu"}}'], "non-empty list"),
+    (["--grid", '{"fo": [1], "lr": [0.1, 0.2]}'], "cannot vary 'fo'"),
+    (["--layers", "4", "--grid", '{"hidden": [[4]], "lr": [0.1, 0.2]}'], "give it once"),
 ])
 def test_command_line_errors_are_one_line(tmp_path, capsys, argv, words):
     from neuroplug.cli import main

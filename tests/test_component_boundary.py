@@ -292,3 +292,20 @@ def test_a_validation_loss_that_returns_garbage_is_named() -> None:
     net = npl.Sequential([npl.Dense(4, activation="tanh"), npl.Dense(C, activation="softmax")], input_dim=D, seed=0)
     with pytest.raises(ComponentError, match="forward returned 'low'.*validation data"):
         npl.fit(net, X, y, loss=cls(), epochs=1, batch_size=8, validation_data=(X, y), progress=False)
+
+
+def test_a_component_that_raises_again_when_its_batch_is_redone_still_gets_the_weights_back():
+    """The re-check of a failing batch calls the component again: if it raises again, the weights are
+    still put back and the first error is the one reported."""
+    def broken(result):
+        raise RuntimeError("component broke")
+
+    cls = _late(_tanh(), "forward", broken)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(N, D)), np.arange(N) % C
+    net = npl.Sequential([npl.Dense(4, activation=cls()), npl.Dense(C, activation="softmax")], input_dim=D, seed=0)
+    initial = net.get_weights()
+    with pytest.raises(ComponentError, match="component broke; the weights were restored to the start of epoch 0"):
+        npl.fit(net, X, y, loss="cross_entropy", epochs=2, batch_size=8, lr=0.1, progress=False)
+    for w, w0 in zip(net.get_weights(), initial):
+        np.testing.assert_array_equal(w, w0)

@@ -213,6 +213,17 @@ def test_equal_weights_are_no_weights_and_bad_weights_are_refused():
             NeuroplugClassifier(**kw).fit(X, y, sample_weight=bad)
 
 
+@pytest.mark.parametrize("config", [{"weight": [1.0, 10.0]}, {"ignore_index": 1}])
+def test_sample_weight_with_a_class_weighted_loss_is_refused(config):
+    X = np.random.default_rng(3).normal(size=(30, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = NeuroplugClassifier(hidden_layer_sizes=(4,), epochs=2, random_state=0,
+                              loss={"name": "cross_entropy", "config": config})
+    clf.fit(X, y)  # without weights it trains
+    with pytest.raises(ValueError, match="sample_weight cannot be combined"):
+        clf.fit(X, y, sample_weight=np.arange(30.0))
+
+
 def test_sample_weight_needs_a_loss_with_per_sample_values():
     class Plain(npl.Loss):
         """A loss without a reduction parameter."""
@@ -269,10 +280,8 @@ def test_a_fitted_estimator_is_saved_and_loaded_through_neuroplug_save_and_load(
 def test_an_unfitted_estimator_or_a_tampered_estimator_file_is_refused(digits, tmp_path):
     import json
 
-    from sklearn.exceptions import NotFittedError
-
     X, y = digits
-    with pytest.raises(NotFittedError):
+    with pytest.raises(npl.ConfigError, match="not fitted yet"):
         npl.save(NeuroplugClassifier(), tmp_path / "unfitted.npz")
     assert not (tmp_path / "unfitted.npz").exists()
     good = tmp_path / "good.npz"
@@ -297,6 +306,15 @@ def test_an_unfitted_estimator_or_a_tampered_estimator_file_is_refused(digits, t
         (lambda a: a["state"]["params"].update(lr=-1.0), "lr"),
         (lambda a: a["state"]["params"].pop("epochs"), "params must have the keys"),
         (lambda a: a["state"]["fitted"].update(loss_curve_=[0.1, 0.2]), "loss_curve_"),
+        (lambda a: a["state"]["fitted"]["classes_"].update(dtype="|i1", values=list(range(0, 1000, 100))),
+         "do not fit dtype"),
+        (lambda a: a["state"]["fitted"]["classes_"].update(dtype="<u8", values=[-1] + list(range(1, 10))),
+         "do not fit dtype"),
+        (lambda a: a["state"]["fitted"]["classes_"].update(dtype="<f2", values=[1e6] + list(range(1, 10))),
+         "do not fit dtype"),
+        (lambda a: a["state"]["fitted"]["classes_"].update(dtype="<U500000000", values=[str(i) for i in range(10)]),
+         "do not hold"),
+        (lambda a: a["state"]["fitted"]["classes_"].update(dtype="<c16"), "may not be of dtype"),
     ]
     for change, words in cases:
         path = tampered(change)
@@ -309,6 +327,9 @@ def test_a_set_params_that_fails_changes_nothing():
     clf = NeuroplugClassifier(activation="relu", epochs=3)
     with pytest.raises(ValueError):
         clf.set_params(epochs=7, activation="leaky_relu", activation__alpha=0.1, loss__reduction="sum")
+    assert (clf.epochs, clf.activation) == (3, "relu")
+    with pytest.raises(ValueError, match="Invalid parameter 'bogus'"):
+        clf.set_params(activation="leaky_relu", activation__alpha=0.05, epochs=9, bogus=1)
     assert (clf.epochs, clf.activation) == (3, "relu")
     clf.set_params(activation="leaky_relu", activation__alpha=0.1)  # the new name, then its parameter
     assert clf.activation == {"name": "leaky_relu", "config": {"alpha": 0.1}}

@@ -185,12 +185,19 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if key in grid:
             raise InputError(f"--{key.replace('_', '-')} and --grid both give {key!r}: give it once")
         grid[key] = values
+    if args.layers is not None:
+        if "hidden" in grid:
+            raise InputError("--layers and --grid both give 'hidden': give it once")
+        grid["hidden"] = [args.layers]
+    from ..comparison.grid import check_grid
+
+    grid = check_grid(grid)  # a bad --grid is a ConfigError naming what is wrong, before anything runs
     fixed = {k: grid.pop(k)[0] for k in list(grid) if len(grid[k]) == 1}  # one value: a setting, not a column
     if not grid:  # nothing varies: the single combination is the comparison
         key = next(iter(fixed), "activation")
         grid[key] = [fixed.pop(key, "relu")]
     _check_output_folder(args.output, "the comparison")
-    results = compare(grid, data=args.data, seeds=args.seeds, target=args.target, hidden=args.layers,
+    results = compare(grid, data=args.data, seeds=args.seeds, target=args.target,
                       backend="dask" if args.scheduler else "local", jobs=args.jobs, scheduler=args.scheduler,
                       output=args.output, baseline=args.baseline, progress=not args.no_progress, **fixed)
     print(_comparison_table(results.summary()))

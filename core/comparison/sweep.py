@@ -61,6 +61,11 @@ def plan(grid: dict[str, Any], data: Sequence[str], seeds: Any, settings: dict[s
     if not data:
         raise InputError("data must name at least one data set")
     datasets = [data_identity(name, target) for name in data]
+    names = [d["name"] for d in datasets]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # the report groups by name: two data sets of one name would be averaged together
+        raise InputError(f"data lists {', '.join(map(repr, twice))} more than once (data sets are told apart by "
+                         f"name: give files different names)")
     specs = []
     seed_list = _seeds(seeds)
     for identity in datasets:  # grouped by data set, as the report shows them
@@ -86,16 +91,15 @@ def _components(specs: list[dict[str, Any]]) -> list[tuple[str, Any]]:
 
 
 def _check_baseline(baseline: Any, grid: dict[str, list[Any]]) -> None:
-    """``baseline`` must name a value of the grid (checked before any run, not after the sweep)."""
-    names: list[str] = []
-    for values in grid.values():
-        for v in values:
-            names += [v["name"], value_name(v)] if isinstance(v, dict) else [value_name(v)]
-            if isinstance(v, float):
-                names.append(repr(v))
-    if not isinstance(baseline, str) or baseline not in names:
-        raise InputError(f"baseline={baseline!r} is not a value of the grid; the values are: "
-                         f"{', '.join(dict.fromkeys(value_name(v) for vs in grid.values() for v in vs))}")
+    """``baseline`` must be a value of the grid as the report matches it (a name, a component's
+    name, a number): checked before any run, not after the sweep."""
+    from .report.summary import _matches
+
+    if not isinstance(baseline, str) or not any(_matches(v, baseline) for vs in grid.values() for v in vs):
+        names = [v["name"] if isinstance(v, dict) else value_name(v) for vs in grid.values() for v in vs
+                 if not isinstance(v, list)]
+        raise InputError(f"baseline={baseline!r} is not a value of the grid; it may be one of: "
+                         f"{', '.join(dict.fromkeys(names)) or '(no value: layer sizes cannot be a baseline)'}")
 
 
 def _refuse_in_process(needed: list[tuple[str, Any]], backend: str) -> None:
@@ -360,7 +364,7 @@ def compare(grid: dict[str, Any], data: Sequence[str] | str = ("digits",), seeds
         raise InputError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0 or jobs < -1):
         raise InputError(f"jobs must be a number of processes >= 1 (or -1: all cores); got {jobs!r}")
-    settings = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "hidden": list(hidden) if hidden else None,
+    settings = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "hidden": list(hidden) if hidden is not None else None,
                 "activation": activation, "init": init, "loss": loss, "optimizer": optimizer, "schedule": schedule}
     specs = plan(grid, data, seeds, settings, target)
     if baseline is not None:

@@ -147,7 +147,7 @@ def _rebuild(fail: Callable[[str], ModelFileError], application: Any, network: A
         return rebuild(network, application["state"])
     except NeuroplugError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
         raise fail(f"its {name} state is not valid: {exc}") from None
 
 

@@ -59,10 +59,17 @@ def _per_sample(spec: Any) -> Any:
         if isinstance(description, str):
             description = {"name": description}
         config = {**dict(description.get("config") or {}), "reduction": "none"}
-        return npl.create("loss", {"name": description["name"], "config": config})
+        loss = npl.create("loss", {"name": description["name"], "config": config})
     except npl.NeuroplugError as exc:
         raise ValueError(f"sample_weight needs a loss that gives per-sample values (reduction='none'); the loss "
                          f"{spec!r:.60} does not: {exc}") from exc
+    # a class-weighted or ignore_index mean divides by the weights of the targets, not the number of
+    # samples: the sample-weighted mean would not reduce to it for equal weights
+    if getattr(loss, "weight", None) is not None or getattr(loss, "ignore_index", None) is not None:
+        raise ValueError(f"sample_weight cannot be combined with a loss whose mean is weighted by class "
+                         f"(weight=) or leaves samples out (ignore_index=): {spec!r:.80}; give the weights "
+                         f"through sample_weight alone")
+    return loss
 
 
 class _NeuroplugEstimator(BaseEstimator):
@@ -110,6 +117,11 @@ class _NeuroplugEstimator(BaseEstimator):
         """Set parameters; ``COMPONENT__KEY=value`` sets one key of a component's config
         (``activation__alpha=0.05``), turning a component given by name into a
         ``{"name", "config"}`` dict -- e.g. for a grid search over a component's parameter."""
+        valid = self.get_params(deep=False)
+        unknown = [k for k in params if k.partition("__")[0] not in valid]
+        if unknown:  # checked first: a failed call sets nothing (scikit-learn's loop sets keys until one fails)
+            raise ValueError(f"Invalid parameter {unknown[0]!r} for estimator {type(self).__name__}. Valid "
+                             f"parameters are: {sorted(valid)!r}.")
         nested = {k: params.pop(k) for k in list(params) if k.partition("__")[0] in _COMPONENTS and "__" in k}
         specs: dict[str, Any] = {}  # the new components, worked out before anything is set
         for key, value in nested.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -55,10 +56,17 @@ def to_file(estimator: Any) -> tuple[Any, str, dict[str, Any]]:
     """``(network, "sklearn", state)`` for :func:`neuroplug.save` (the estimator must be fitted)."""
     from sklearn.utils.validation import check_is_fitted
 
-    check_is_fitted(estimator, "network_")
+    import neuroplug as npl
+    from sklearn.exceptions import NotFittedError
+
+    try:
+        check_is_fitted(estimator, "network_")
+    except NotFittedError:
+        raise npl.ConfigError(f"{type(estimator).__name__} is not fitted yet: fit it before saving it") from None
     cls = type(estimator).__name__
     if cls not in _FITTED:
-        raise TypeError(f"{cls} is not one of neuroplug.sklearn's estimators ({', '.join(_FITTED)})")
+        raise npl.ConfigError(f"{cls} is not one of neuroplug.sklearn's estimators ({', '.join(_FITTED)}): a "
+                              f"subclass cannot be rebuilt from a file by name")
     fitted: dict[str, Any] = {}
     for attr in _FITTED[cls]:
         value = getattr(estimator, attr, None)
@@ -138,14 +146,36 @@ def from_file(network: Any, state: Any) -> Any:
     _need(isinstance(multilabel, bool), "multilabel_ must be true or false")
     _need(isinstance(saved, dict) and set(saved) == {"dtype", "values"} and isinstance(saved["values"], list)
           and isinstance(saved["dtype"], str), "classes_ must be {dtype, values}")
+    values = saved["values"]
+    _need(len(values) <= 1_000_000, "classes_ lists more than 1,000,000 classes")
+    _need(all(isinstance(v, (bool, int, float, str)) and not (isinstance(v, float) and not math.isfinite(v))
+              and not (isinstance(v, str) and len(v) > 10_000) for v in values),
+          "classes_ values must be booleans, finite numbers or strings (of at most 10,000 characters)")
     try:
         dtype = np.dtype(saved["dtype"])
-    except TypeError:
+    except (TypeError, ValueError):
         raise ValueError(f"classes_ has an unknown dtype {saved['dtype']!r:.40}") from None
-    _need(dtype.kind in _CLASS_KINDS + "O", f"classes_ may not be of dtype {dtype}")
-    _need(all(isinstance(v, (bool, int, float, str)) and not (isinstance(v, float) and not math.isfinite(v))
-              for v in saved["values"]), "classes_ values must be booleans, finite numbers or strings")
-    labels = np.array(saved["values"], dtype=dtype)
+    _need(dtype.kind in _CLASS_KINDS + "O" and (dtype.kind in "UO" or dtype.itemsize <= 8),
+          f"classes_ may not be of dtype {dtype}")
+    # the values as JSON gave them, then in the saved dtype: each must survive the cast unchanged
+    # (no integer wrapping round, no float overflowing to inf, no string cut short or padded out)
+    plain = np.array(values, dtype=object if dtype.kind == "O" else None)
+    if dtype.kind == "U":
+        _need(plain.dtype.kind == "U" and dtype.itemsize == plain.dtype.itemsize,
+              f"classes_ of dtype {dtype} do not hold {plain.dtype} values")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            labels = plain.astype(dtype)
+        except (OverflowError, ValueError, TypeError):
+            raise ValueError(f"classes_ values do not fit dtype {dtype}") from None
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        _need(all(isinstance(v, int) and info.min <= v <= info.max for v in values),
+              f"classes_ values do not fit dtype {dtype}")
+    _need(dtype.kind in "UO" or (bool(np.all(labels.astype(plain.dtype) == plain))
+                                 and (dtype.kind != "f" or bool(np.isfinite(labels).all()))),
+          f"classes_ values do not fit dtype {dtype}")
     _need(labels.ndim == 1 and len(labels) >= (1 if multilabel else 2), "classes_ must list the classes")
     if multilabel:
         _need(np.array_equal(labels, np.arange(network.output_dim)), "a multi-label classifier's classes_ "

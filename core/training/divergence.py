@@ -163,6 +163,10 @@ def stop_diverged(run: Any, reason: str) -> None:
     except ComponentError as exc:  # not a number but garbage: the component is the report, and
         run._restore_base()        # the weights go back as for any error a component causes
         raise ComponentError(f"{exc}; the weights were restored to {run._base_label()}") from None
+    except Exception:  # a component that raises while the step is redone: the state is put back first
+        run._restore_base()
+        run.restored_to = f"; the weights were restored to {run._base_label()}"
+        raise
     raise _stopped(run, "diverged", failing, lr_now, where, "their last finite values",
                    "Lower lr, or check the data and the components.")
 

@@ -405,7 +405,12 @@ class _Run:
             step = self.step
             # an error that is not neuroplug's own may come from a component's garbage (a numpy
             # error on a string, a wrong shape): the batch is redone, checked, to name it
-            bad = None if isinstance(exc, NeuroplugError) else find_bad_output(self, self.batch)
+            bad = None
+            if not isinstance(exc, NeuroplugError):
+                try:
+                    bad = find_bad_output(self, self.batch)
+                except Exception:  # noqa: BLE001 - the component raised again: the first error is the report
+                    bad = None
             self._restore_base()
             self.step = step  # the message names the step that failed
             self.restored_to = f"; the weights were restored to {self._base_label()}"
