@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import ConfigError, InputError
-from .grid import COMPONENT_KINDS, DEFAULTS, check_grid, combinations, label, run_key, value_name
+from .grid import COMPONENT_KINDS, DEFAULTS, check_grid, combinations, label, run_key
 from .runner import data_identity, run_one
 
 __all__ = ["compare", "Results", "plan", "RESULTS_FILE", "BACKENDS"]
@@ -93,11 +93,11 @@ def _components(specs: list[dict[str, Any]]) -> list[tuple[str, Any]]:
 def _check_baseline(baseline: Any, grid: dict[str, list[Any]]) -> None:
     """``baseline`` must be a value of the grid as the report matches it (a name, a component's
     name, a number): checked before any run, not after the sweep."""
+    from .report.records import _value_name
     from .report.summary import _matches
 
     if not isinstance(baseline, str) or not any(_matches(v, baseline) for vs in grid.values() for v in vs):
-        names = [v["name"] if isinstance(v, dict) else value_name(v) for vs in grid.values() for v in vs
-                 if not isinstance(v, list)]
+        names = [_value_name(v) for vs in grid.values() for v in vs if not isinstance(v, list)]
         raise InputError(f"baseline={baseline!r} is not a value of the grid; it may be one of: "
                          f"{', '.join(dict.fromkeys(names)) or '(no value: layer sizes cannot be a baseline)'}")
 
