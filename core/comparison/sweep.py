@@ -14,7 +14,7 @@ import json
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import ConfigError, InputError
 from .grid import COMPONENT_KINDS, DEFAULTS, check_grid, combinations, label, run_key
