@@ -173,11 +173,11 @@ class Activation(Component):
     kind: ClassVar[str] = "activation"
     #: True when ``a[i, j]`` depends on ``z[i, j]`` only.
     elementwise: ClassVar[bool] = True
-    #: A tag such as ``"softmax"`` or ``"sigmoid"``: a :class:`Loss` with the same
+    #: A tag such as ``"softmax"`` or ``"sigmoid"``; a :class:`Loss` with the same
     #: ``link`` can fuse its gradient with this activation's (``dL/dz = p - y``).
     #: Read from the instance (it may depend on parameters).
     link: str | None = None
-    #: Points where the derivative is undefined (relu: ``(0.0,)``); gradient
+    #: Points where the derivative is undefined (``(0.0,)`` for relu); gradient
     #: checks keep their sample points away from them. Read from the instance.
     kinks: tuple[float, ...] = ()
 
@@ -248,7 +248,7 @@ class Loss(Component):
     #: read from the instance, since it may depend on parameters (``from_logits``).
     link: str | None = None
     #: Values of the difference ``y_pred - y_true`` where the gradient is not
-    #: continuous (mae: ``(0.0,)``); gradient checks stay away from them.
+    #: continuous (``(0.0,)`` for mae); gradient checks stay away from them.
     kinks: tuple[float, ...] = ()
 
     def prepare_targets(self, y: np.ndarray, n_outputs: int, dtype: Any = np.float32) -> np.ndarray:

@@ -27,7 +27,7 @@ from .types import (
 PROJECT_NAME = "neuroplug"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-#: Marker for hook implementations in plugins: ``@neuroplug.hookimpl``.
+#: Marker for hook implementations in plugins, used as ``@neuroplug.hookimpl``.
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 

@@ -27,7 +27,7 @@ __all__ = [
     "Param",
 ]
 
-#: Allowed component names: lower-case letters, digits and underscores, starting with a letter.
+#: The allowed component names -- lower-case letters, digits and underscores, starting with a letter.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 

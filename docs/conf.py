@@ -61,6 +61,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_gallery.gen_gallery",
     "sphinx_copybutton",
     _reference_extension,  # component and spec reference, generated from the registry
     "neuroplug_cli",  # CLI reference, generated from neuroplug.cli.build_parser()
@@ -69,10 +70,10 @@ extensions = [
 # The docs document neuroplug's own components only, whatever else is installed
 # in the building environment (``neuroplug docs`` documents every installed plugin).
 neuroplug_reference_builtins_only = True
-neuroplug_reference_dpi = 80
+neuroplug_reference_dpi = 100
 neuroplug_offline_mathjax = True
 
-exclude_patterns = ["_build", "_ext", "spec-reference.md", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_ext", "examples", "spec-reference.md", "Thumbs.db", ".DS_Store"]
 templates_path: list[str] = []
 root_doc = "index"
 default_role = "code"  # `x` means inline code, never an unresolved reference
@@ -101,16 +102,39 @@ import neuroplug as npl
 # written for their module's namespace, and tests/test_docs.py runs them with doctest.
 doctest_test_doctest_blocks = ""
 
-# -- plots (matplotlib's plot directive, for the concepts and the gallery) -------------
-plot_formats = [("png", 80)]
+# -- plots (matplotlib's plot directive, for the concepts pages) ----------------------
+# 100 dpi at the default size of 6.4 inches: 640 px wide, the width of the page's text column
+plot_formats = [("png", 100)]
 plot_html_show_formats = False
 plot_html_show_source_link = False
 plot_include_source = False
 plot_pre_code = "import numpy as np\nimport neuroplug as npl\nimport matplotlib.pyplot as plt\n"
-plot_rcparams = {"figure.figsize": (5.0, 3.0), "figure.autolayout": True, "font.size": 8,
+plot_rcparams = {"figure.figsize": (6.4, 3.6), "figure.autolayout": True, "font.size": 10,
                  "axes.grid": True, "grid.alpha": 0.4,
                  "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False}
 plot_apply_rcparams = True
+
+# -- gallery (sphinx-gallery) ----------------------------------------------------------
+# docs/examples/plot_*.py are executed at build time; their pages, figures, downloadable
+# scripts and notebooks are written to docs/gallery/ (generated, not in git). An example
+# that raises fails the build. Only examples whose source changed run again in a build
+# folder that already has them (sphinx-gallery keeps an md5 of each).
+sphinx_gallery_conf = {
+    "examples_dirs": "examples",
+    "gallery_dirs": "gallery",
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "neuroplug_gallery.ExampleOrder",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "show_memory": False,
+    "min_reported_time": 1,
+    "matplotlib_animations": False,
+    "image_srcset": [],
+    "capture_repr": (),
+    "abort_on_example_error": True,
+    "reset_modules": ("matplotlib",),
+    "default_thumb_file": None,
+}
 
 # -- HTML ------------------------------------------------------------------------------
 html_theme = "furo"

@@ -51,7 +51,8 @@ class SpecReport:
     """Results of a spec run, grouped by component."""
 
     results: list[CheckResult] = field(default_factory=list)
-    #: ``{(kind, name): info}``: names are unique per kind only (``constant`` is both a schedule and an initializer)
+    #: The components checked, as ``{(kind, name): info}``; names are unique per kind only
+    #: (``constant`` is both a schedule and an initializer).
     components: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
 

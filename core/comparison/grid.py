@@ -22,12 +22,12 @@ from ..errors import ConfigError
 __all__ = ["COMPONENT_KINDS", "SETTINGS", "DEFAULTS", "check_grid", "combinations", "label", "run_key",
            "value_name"]
 
-#: The component kinds a grid may vary: grid key -> registry kind.
+#: The component kinds a grid may vary, as grid key -> registry kind.
 COMPONENT_KINDS = {"activation": "activation", "init": "initializer", "loss": "loss", "optimizer": "optimizer",
                    "schedule": "schedule"}
 #: The fit settings a grid may vary.
 SETTINGS = ("lr", "batch_size", "epochs", "hidden")
-#: What a run uses for whatever the grid does not vary (the loss: by the task, when None).
+#: What a run uses for whatever the grid does not vary (a loss of None is chosen by the task).
 DEFAULTS: dict[str, Any] = {"activation": "relu", "init": "he_uniform", "loss": None, "optimizer": "sgd",
                             "schedule": "constant", "lr": 0.05, "batch_size": 32, "epochs": 30, "hidden": [32, 32]}
 

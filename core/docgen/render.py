@@ -9,6 +9,7 @@ import textwrap
 from typing import Any
 
 from .plots import _short
+from .usage import usage_example
 
 __all__ = ["render_component", "render_kind_summary", "render_spec_reference", "numpy_docstring_fixups",
            "KIND_TITLES", "component_label", "check_label"]
@@ -136,6 +137,12 @@ def render_component(entry: Any, reg: Any, image_uri: str | None, caption: str, 
                 "", _indent(caption, 3), ""]
     elif plot_error:
         out += [".. warning::", "", _indent(f"No plot: drawing it raised ``{_escape(plot_error)}``.", 3), ""]
+    example = usage_example(entry, entry.qualified_name if reg.shadowed(entry) else r.name)
+    if example is not None:
+        # run by the doctest builder where the docs load sphinx.ext.doctest, shown as code elsewhere
+        runnable = app is not None and "sphinx.ext.doctest" in getattr(app, "extensions", {})
+        out += [".. rubric:: Usage", "", ".. testcode::" if runnable else ".. code-block:: python", "",
+                _indent(example, 3), ""]
     factory = r.factory
     where = f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', repr(factory))}"
     version = f" {entry.plugin.version}" if entry.plugin.version else ""

@@ -3,7 +3,7 @@ r"""The component reference and the spec reference, generated from the installed
 Nothing here is written by hand twice: every entry comes from the registry
 (:meth:`neuroplug.registry.Registry.entries`) -- name, aliases, summary,
 formula, derivative, parameters with their defaults, declared properties -- and
-from the spec suite (:func:`neuroplug.spec.all_checks`, the traceability table);
+from the spec suite (:func:`neuroplug.spec.framework.all_checks`, the traceability table);
 the plots are drawn with matplotlib (Agg) when the page is built, and the spec
 checks each component passes come from running the suite on it.
 
@@ -23,7 +23,7 @@ Two ways to use it:
   and the configuration values ``neuroplug_reference_builtins_only`` (document
   neuroplug's own components only, default False: every installed plugin),
   ``neuroplug_reference_run_spec`` (run the spec suite to list the checks each
-  component passes, default True), ``neuroplug_reference_dpi`` (default 80) and
+  component passes, default True), ``neuroplug_reference_dpi`` (default 100) and
   ``neuroplug_offline_mathjax`` (default True: serve MathJax from the
   ``sphinx-mathjax-offline`` package instead of a CDN, when it is installed);
 
@@ -419,7 +419,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.setup_extension("sphinx.ext.mathjax")
     app.add_config_value("neuroplug_reference_builtins_only", False, "env", bool)
     app.add_config_value("neuroplug_reference_run_spec", True, "env", bool)
-    app.add_config_value("neuroplug_reference_dpi", 80, "env", int)
+    app.add_config_value("neuroplug_reference_dpi", 100, "env", int)
     app.add_config_value("neuroplug_offline_mathjax", True, "html", bool)
     for name, directive in _make_directives().items():
         app.add_directive(name, directive)

@@ -96,7 +96,7 @@ class Checkpointing:
 
     @property
     def best_path(self) -> str:
-        """Where the best epoch's checkpoint goes: ``run.ckpt.npz`` -> ``run.ckpt.best.npz``."""
+        """Where the best epoch's checkpoint goes (``run.ckpt.npz`` -> ``run.ckpt.best.npz``)."""
         root, ext = os.path.splitext(self.path)
         return f"{root}.best{ext}" if ext == ".npz" else f"{self.path}.best"
 
