@@ -333,3 +333,31 @@ def test_the_reference_of_the_installed_components_builds(tmp_path: pathlib.Path
     page = (index.parent / "activation.html").read_text(encoding="utf-8")
     assert 'id="component-activation-neuroplug-tanh"' in page and "<img" in page
     assert (index.parent / "spec.html").is_file()
+
+
+def test_no_api_entry_is_misread_as_a_type_field(built: pathlib.Path) -> None:
+    """napoleon reads an attribute docstring whose first line has a colon as ``type: description``."""
+    page = _page(built, "reference/api")
+    misread = []
+    for match in re.finditer(r'<dt class="field-\w+">Type<', page):
+        ids = re.findall(r'<dt class="sig[^>]*id="([^"]+)"', page[:match.start()])
+        misread.append(ids[-1] if ids else "?")
+    assert misread == [], f"rendered as 'Type: ...' (reword the first line of their docstrings): {misread}"
+
+
+# ------------------------------------------------------------------ plot ranges (no Sphinx needed)
+def test_a_schedule_is_plotted_over_the_range_that_shows_it_whole() -> None:
+    from neuroplug.docgen.plots import _SCHED_STEPS, _schedule_horizon, _schedule_rates
+
+    class Warmup:  # 100-step warm-up, then constant: the plot must reach past step 100
+        def __call__(self, t: int, base: float) -> float:
+            return base * min(1.0, (t + 1) / 100)
+
+    steps, rates, _ = _schedule_rates(Warmup())
+    assert 125 <= steps.size <= 150 and rates[-1] == 1.0
+    assert _schedule_horizon([1.0] * 500) == _SCHED_STEPS  # constant
+    assert _schedule_horizon([0.5**t for t in range(10_001)]) == _SCHED_STEPS  # below 1 % at t = 7
+    assert _schedule_horizon([0.99**t for t in range(10_001)]) == 1200  # below 1e-4 of the peak at t = 917
+    assert _schedule_horizon([1.0 if t < 800 else 0.1 for t in range(10_001)]) == 1000  # settles at 800
+    assert _schedule_horizon([1 / (1 + t / 10) for t in range(10_001)]) == 1000  # keeps decaying: 1 % at t = 991
+    assert _schedule_horizon([1.0 + (t % 50 < 25) for t in range(10_001)]) == _SCHED_STEPS  # cycles

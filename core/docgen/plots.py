@@ -236,25 +236,29 @@ def _nice_ceiling(x: float) -> int:
 def _schedule_horizon(rates: Any) -> int:
     """How many steps show the whole schedule, from its own rates over :data:`_SCHED_MAX_STEPS` steps.
 
-    A schedule that settles (a warm-up and a finite decay, milestones) is shown to
-    a quarter past its last change; one that keeps decaying, until its rate is
-    below 1 % of its peak; one that neither settles nor decays (cycles), over
-    the shortest range. Never fewer than :data:`_SCHED_STEPS` steps.
+    A schedule that settles (a warm-up, a decay to a floor, milestones) is shown
+    to a quarter past its last change, where a change is a relative change of
+    more than 1e-6 between rates above 1e-4 of the peak (four decades below the
+    peak are shown on a log axis; below that a rate no longer matters). One
+    that never settles but decays is shown until its rate is below 1 % of its
+    peak; one that cycles, over the shortest range. Never fewer than
+    :data:`_SCHED_STEPS` steps.
     """
     import numpy as np
 
-    rates = np.asarray(rates, dtype=np.float64)
-    peak = float(np.max(np.abs(rates))) if rates.size else 0.0
+    rates = np.abs(np.asarray(rates, dtype=np.float64))
+    peak = float(np.max(rates)) if rates.size else 0.0
     if not np.all(np.isfinite(rates)) or peak == 0.0:
         return _SCHED_STEPS
-    changes = np.flatnonzero(np.abs(np.diff(rates)) > 1e-9 * peak)
+    larger = np.maximum(rates[:-1], rates[1:])
+    changes = np.flatnonzero((np.abs(np.diff(rates)) > 1e-6 * larger) & (larger > 1e-4 * peak))
     if changes.size == 0:
         return _SCHED_STEPS
     last = int(changes[-1]) + 1
     if last < 0.8 * (rates.size - 1):  # settled well before the end
         return max(_SCHED_STEPS, _nice_ceiling(1.25 * last))
-    after_peak = int(np.argmax(np.abs(rates)))
-    low = np.flatnonzero(np.abs(rates[after_peak:]) < 0.01 * peak)
+    after_peak = int(np.argmax(rates))
+    low = np.flatnonzero(rates[after_peak:] < 0.01 * peak)
     if low.size:
         return max(_SCHED_STEPS, _nice_ceiling(after_peak + int(low[0]) + 1))
     return _SCHED_STEPS
@@ -308,7 +312,7 @@ def plot_schedule(entry: Any, path: pathlib.Path, dpi: int) -> str:
         caption += (f", while ``{monitor}`` (green, right axis) improves for 40 epochs and then stops "
                     f"improving")
     elif steps.size > _SCHED_STEPS:
-        caption += " (the range the schedule needs to settle or to fall below 1 % of its peak)"
+        caption += " (the range it takes to settle, or to fall below 1 % of its peak)"
     config = dict(entry.registration.spec_config or {})
     if config:
         shown = ", ".join(f"{k}={_short(v)}" for k, v in config.items())
