@@ -162,3 +162,15 @@ def setup(app):
         return True if name.startswith("set_") and name.endswith("_request") else None
 
     app.connect("autodoc-skip-member", skip_routing)
+
+    def drop_unreadable_sources(app, *args):
+        # sphinx.ext.viewcode lists every module it tried in _modules/index.html, even those whose
+        # source it could not read (pytest, mocked when only the docs extra is installed), and so
+        # links pages it never writes. Forget those before it writes its pages (priority < 500).
+        modules = getattr(app.env, "_viewcode_modules", None)
+        if isinstance(modules, dict):
+            for name in [name for name, entry in modules.items() if entry is False]:
+                del modules[name]
+        return []
+
+    app.connect("html-collect-pages", drop_unreadable_sources, priority=400)
