@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import math
 from typing import Any
 
@@ -47,6 +46,8 @@ _MAX_LR_TABLE = 1_000_000
 
 def _data_fingerprint(*arrays: np.ndarray | None) -> str:
     """A short hash of the arrays' dtypes, shapes and bytes (to refuse resuming on other data)."""
+    import hashlib
+
     h = hashlib.blake2b(digest_size=16)
     for a in arrays:
         if a is None:
