@@ -456,6 +456,12 @@ class _Run:
         fused_gradient, loss_gradient = ((self.loss_fn.fused_gradient, None) if self.fused
                                          else (None, self.loss_fn.gradient))
         loss_ops = self.loss_ops or {}
+        # per batch size, everything a step uses; the loss's calls (when it offers them) run
+        # right after the forward pass, in one loop, the fused gradient's before its check
+        data = {m: (plan.x, ybuf[m], plan.forward_ops + (loss_ops[m][0] + loss_ops[m][3] if m in loss_ops else ()),
+                    loss_ops[m][1] if m in loss_ops else None, loss_ops[m][2] if m in loss_ops else 1.0,
+                    loss_ops[m][4] if m in loss_ops else 1.0, plan.out, plan.delta, plan.backward_ops, plan)
+                for m, plan in plans.items()}
         folded_update, folded_advance, lr_limit = self.folded_update, self.folded_advance, self.lr_limit
         folded = 0  # folded updates not yet counted by the optimizer (folded_advance)
         params, grads, gflat = self.params, self.grads, self.grad_flat
@@ -468,28 +474,24 @@ class _Run:
         greater, dot, isfinite, multiply, ndarray = np.greater, np.dot, math.isfinite, np.multiply, np.ndarray
         step, total, lr_now, b = self.step, self.total, self.lr_now, self.batch
         last = self.steps_per_epoch if stop is None else stop
+        # plain SGD takes the rate folded into the output gradient (not a rate of 0: the
+        # gradients, unscaled, are then checked as they are); decided again when the rate changes
+        fold = folded_update is not None and 0.0 < lr_now <= lr_limit
         reason = None
         try:
             while b < last:
                 start = b * bs
                 idx = order[start:start + bs]
                 m = idx.shape[0]
-                plan, yb = plans[m], ybuf[m]
-                x_take(idx, 0, plan.x, "clip")
+                x, yb, front_ops, value, divisor, scale, out, delta, backward_ops, plan = data[m]
+                x_take(idx, 0, x, "clip")
                 y_take(idx, 0, yb, "clip")
                 if batch_unit:
                     lr_now = table[step] if table is not None else _lr(sched, step, base_lr, epoch, step)
-                for op in plan.forward_ops:
+                    fold = folded_update is not None and 0.0 < lr_now <= lr_limit
+                for op in front_ops:  # the forward pass (and the loss's calls)
                     op()
-                out, delta = plan.out, plan.delta
-                # plain SGD takes the rate folded into the output gradient (not a rate of 0:
-                # the gradients, unscaled, are then checked as they are)
-                fold = folded_update is not None and 0.0 < lr_now <= lr_limit
-                kernel = loss_ops.get(m)
-                if kernel is not None:  # the loss and its fused gradient as numpy calls
-                    value_ops, value, divisor, gradient_ops, scale = kernel
-                    for op in value_ops:
-                        op()
+                if value is not None:  # the loss and its fused gradient ran as numpy calls
                     batch_loss = float(value) / divisor
                 else:
                     batch_loss = float(loss_forward(out, yb))
@@ -501,9 +503,7 @@ class _Run:
                         greater(out[:, 0], 0.5, out=pred[start:start + m])
                     else:
                         out.argmax(1, pred[start:start + m])
-                if kernel is not None:
-                    for op in gradient_ops:
-                        op()
+                if value is not None:
                     multiply(delta, scale * lr_now if fold else scale, delta)
                 else:
                     g = (fused_gradient(out, yb) if fused_gradient is not None  # the chain rule otherwise
@@ -515,7 +515,7 @@ class _Run:
                             delta[...] = g
                     if fold:
                         multiply(g, lr_now, delta)
-                for op in plan.backward_ops:
+                for op in backward_ops:
                     op()
                 # g.g is finite exactly when every gradient is, unless it overflows: then look closer
                 if gflat is None or not isfinite(dot(gflat, gflat)):
