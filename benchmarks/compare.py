@@ -345,8 +345,10 @@ def run_numpy(w: Workload, weights: list[np.ndarray], orders: list[np.ndarray]) 
                 np.empty((m, w.n_out), dt), ds[-1], bwd, x.T, ds[0], dWs[0], dbs[0])
 
     plans = {m: plan(m) for m in {B, n - (w.steps - 1) * B}}
-    for epoch, order in enumerate(orders):
+    rng, order = np.random.default_rng(0), np.arange(n)  # the orders of epoch_orders, drawn in the timing
+    for epoch, expected in enumerate(orders):
         t0 = time.perf_counter()
+        rng.shuffle(order)  # as fit does, inside its epoch
         lr = w.lr_at(epoch)
         total = 0.0
         for start in range(0, n, B):
@@ -389,6 +391,7 @@ def run_numpy(w: Workload, weights: list[np.ndarray], orders: list[np.ndarray]) 
             subtract(flat, gflat, flat)           # the whole update, lr already in
         res.times.append(time.perf_counter() - t0)
         res.final_loss = total / n
+        assert np.array_equal(order, expected), "the hand-written loop lost the common sample order"
         yield
     a = w.X_test
     for i in range(L):

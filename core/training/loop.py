@@ -471,7 +471,8 @@ class _Run:
         growth_limit = self.growth_limit if replay and growth else None
         flag = self.flag
         bar = None if replay else self.bar
-        greater, dot, isfinite, multiply, ndarray = np.greater, np.dot, math.isfinite, np.multiply, np.ndarray
+        greater, isfinite, multiply, ndarray = np.greater, math.isfinite, np.multiply, np.ndarray
+        gdot = gflat.dot if gflat is not None else None  # the method: no dispatch of np.dot
         step, total, lr_now, b = self.step, self.total, self.lr_now, self.batch
         last = self.steps_per_epoch if stop is None else stop
         # plain SGD takes the rate folded into the output gradient (not a rate of 0: the
@@ -518,7 +519,7 @@ class _Run:
                 for op in backward_ops:
                     op()
                 # g.g is finite exactly when every gradient is, unless it overflows: then look closer
-                if gflat is None or not isfinite(dot(gflat, gflat)):
+                if gdot is None or not isfinite(gdot(gflat)):
                     if not _all_finite(grads):
                         reason = "gradient"
                         break
