@@ -930,6 +930,29 @@ def paired_process_ratio(a: list[str], b: list[str], rounds: int) -> tuple[float
             statistics.median(x / y for x, y in zip(ta, tb)))
 
 
+def compile_package() -> str:
+    """Compile neuroplug's modules to bytecode (``__pycache__``), as an installed package has them.
+
+    numpy's are compiled when pip installs it; an editable install compiles neuroplug's
+    on first import -- unless ``PYTHONDONTWRITEBYTECODE`` is set, when every process
+    would compile them from source again and the import figures would measure the
+    compiler, not the imports. ``compileall`` writes them regardless.
+    """
+    import compileall
+    import importlib.util
+
+    dirs = []
+    for package in ("neuroplug", "neuroplug.plugins", "neuroplug.datasets"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            dirs += list(spec.submodule_search_locations)
+    ok = all(compileall.compile_dir(d, quiet=2) for d in dict.fromkeys(dirs))
+    flag = " (PYTHONDONTWRITEBYTECODE is set: without this every process would compile them)" \
+        if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""
+    return (f"neuroplug's modules compiled to bytecode first, as numpy's are{flag}" if ok
+            else "note: neuroplug's modules could not all be compiled to bytecode: the import figures include compiling")
+
+
 def summary(report: dict[str, Any]) -> None:
     """The targets of issue 16, each with its figure and whether it is met."""
     rows = []
@@ -1031,6 +1054,7 @@ def main(argv: list[str] | None = None) -> int:
         report["gemm_gflops_end"] = again
     if not args.no_process:
         print(f"\n== process costs (whole processes, median wall time; load average {loadavg()})")
+        print(f"   {compile_package()}")
         rounds = 1 if args.quick else 21
         base = timed_process([sys.executable, "-c", "pass"], 1 if args.quick else 7)
         resolved = "import neuroplug as npl; npl.fit, npl.Sequential, npl.Dense"

@@ -308,13 +308,25 @@ class Registry:
         allow = _name_list(env.get(_ENV_ALLOW)) if env.get(_ENV_ALLOW) is not None else None
         block = _name_list(env.get(_ENV_BLOCK))
         seen: set[tuple[str, str]] = set()
+        # a distribution's name and version, asked once per distribution: each question parses
+        # its whole metadata file again (the long description included)
+        about: dict[int, tuple[Any, str, str | None]] = {}
+
+        def dist_of(ep: Any) -> tuple[str, str | None]:
+            d = ep.dist
+            if d is None:
+                return "unknown", None
+            known = about.get(id(d))
+            if known is None or known[0] is not d:
+                known = about[id(d)] = (d, d.name, d.version)
+            return known[1], known[2]
+
         eps = sorted(
             importlib.metadata.entry_points(group=ENTRY_POINT_GROUP),
-            key=lambda ep: (ep.dist is None or _canon(ep.dist.name) != BUILTIN_DISTRIBUTION, ep.name),
+            key=lambda ep: (ep.dist is None or _canon(dist_of(ep)[0]) != BUILTIN_DISTRIBUTION, ep.name),
         )
         for ep in eps:
-            dist = ep.dist.name if ep.dist is not None else "unknown"
-            version = ep.dist.version if ep.dist is not None else None
+            dist, version = dist_of(ep)
             key = (_canon(dist), ep.name)
             if key in seen:  # the same distribution found twice on sys.path
                 continue
