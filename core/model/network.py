@@ -10,7 +10,9 @@ first layer: with :math:`\delta^{(l)} = \partial L/\partial z^{(l)}`,
 
 i.e. :math:`\partial L/\partial w = \partial L/\partial a \cdot \partial a/\partial w`.
 The gradients of every parameter are kept on the layers (``layer.dW``,
-``layer.db``; :meth:`Sequential.gradients`) for inspection.
+``layer.db``; :meth:`Sequential.gradients`) for inspection. (After a
+:func:`~neuroplug.fit` with plain SGD they hold the last batch's gradients times
+the learning rate: fit folds the rate into the output gradient.)
 """
 
 from __future__ import annotations

@@ -6,10 +6,13 @@ are gathered into preallocated buffers, and the forward and backward passes writ
 into per-layer buffers (see :class:`~neuroplug.Sequential`).
 
 The learning rate :math:`\\eta_t` comes from the schedule and the update is the
-optimizer's; with plain SGD one step moves every weight by exactly
-:math:`-\\eta_t \\, \\partial L/\\partial w`. How the loop stops early -- a
-divergence, a run blowing up (``max_growth``), Ctrl-C -- is here too; the
-diagnosis of a divergence is in :mod:`.divergence`.
+optimizer's; with plain SGD one step moves every weight by
+:math:`-\\eta_t \\, \\partial L/\\partial w`, the rate folded into the output
+gradient (``(p - y) \\cdot \\eta_t / N`` for softmax and cross-entropy), so that the
+matrix products give the scaled gradients and the update is one subtraction over
+the parameters' buffer (the gradient arrays then hold the scaled gradients). How
+the loop stops early -- a divergence, a run blowing up (``max_growth``), Ctrl-C --
+is here too; the diagnosis of a divergence is in :mod:`.divergence`.
 """
 
 from __future__ import annotations
