@@ -37,21 +37,15 @@ third-party components of one name make the bare name ambiguous.
 from __future__ import annotations
 
 import contextlib
-import difflib
-import importlib.metadata
 import inspect
 import os
 import re
 import sys
 import threading
-import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import pluggy
-
-from . import hookspecs
 from .base import KINDS, Component
 from .errors import (
     AmbiguousComponentError,
@@ -64,7 +58,9 @@ from .errors import (
     PluginError,
     ShapeError,
 )
-from .types import REGISTRATION_TYPES, ComponentRegistration
+
+if TYPE_CHECKING:  # pragma: no cover - imported where used: pluggy, types and the hooks load with the plugins
+    from .types import ComponentRegistration
 
 __all__ = [
     "component_label",
@@ -188,23 +184,47 @@ class Entry:
         return f"{self.plugin.distribution}:{self.registration.name}"
 
 
-class _PluginManager(pluggy.PluginManager):
-    """Accepts undecorated ``neuroplug_*`` functions as hook implementations (as pytest does),
-    so that a misspelled hook name reaches :meth:`check_pending` instead of being ignored."""
+_plugin_manager_class: Any = None
 
-    def parse_hookimpl_opts(self, plugin: Any, name: str):  # type: ignore[override]
-        opts = super().parse_hookimpl_opts(plugin, name)
-        if opts is None and name.startswith("neuroplug_"):
-            attr = inspect.getattr_static(plugin, name, None)
-            if inspect.isfunction(attr) or inspect.ismethod(getattr(plugin, name, None)):
-                return {}  # type: ignore[return-value]
-        return opts
+
+def _plugin_manager() -> Any:
+    """A new pluggy ``PluginManager`` for the hooks of :mod:`.hookspecs`.
+
+    pluggy (and the hook specifications, which import it) is imported here, on the
+    first use of a registry, not when ``neuroplug`` or a module needing the registry's
+    functions is imported: ``import neuroplug`` with ``fit``, ``Sequential`` and
+    ``Dense`` resolved loads neither pluggy nor ``importlib.metadata``.
+    """
+    global _plugin_manager_class
+    import pluggy
+
+    from . import hookspecs
+
+    if _plugin_manager_class is None:
+        class _PluginManager(pluggy.PluginManager):
+            """Accepts undecorated ``neuroplug_*`` functions as hook implementations (as pytest does),
+            so that a misspelled hook name reaches :meth:`check_pending` instead of being ignored."""
+
+            def parse_hookimpl_opts(self, plugin: Any, name: str):  # type: ignore[override]
+                opts = super().parse_hookimpl_opts(plugin, name)
+                if opts is None and name.startswith("neuroplug_"):
+                    attr = inspect.getattr_static(plugin, name, None)
+                    if inspect.isfunction(attr) or inspect.ismethod(getattr(plugin, name, None)):
+                        return {}  # type: ignore[return-value]
+                return opts
+
+        _plugin_manager_class = _PluginManager
+    pm = _plugin_manager_class(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    return pm
 
 
 class _PluginFailure(Exception):
     def __init__(self, phase: str, error: BaseException | str):
         self.phase = phase
         if isinstance(error, BaseException):
+            import traceback
+
             text = f"{type(error).__name__}: {error}"
             frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith("<")]
             if frames:
@@ -253,8 +273,7 @@ class Registry:
         self._lock = threading.RLock()
         # True while this registry imports its plugins (in the thread holding the lock)
         self._loading = False
-        self._pm = _PluginManager(hookspecs.PROJECT_NAME)
-        self._pm.add_hookspecs(hookspecs)
+        self._pm = _plugin_manager()
 
     # ------------------------------------------------------------------ loading
     def _loaded(self) -> _State:
@@ -282,18 +301,32 @@ class Registry:
         return state
 
     def _load_entry_points(self, state: _State) -> None:
+        import importlib.metadata
+
         env = self._environ
         autoload = self._autoload and not _truthy(env.get(_ENV_AUTOLOAD_OFF))
         allow = _name_list(env.get(_ENV_ALLOW)) if env.get(_ENV_ALLOW) is not None else None
         block = _name_list(env.get(_ENV_BLOCK))
         seen: set[tuple[str, str]] = set()
+        # a distribution's name and version, asked once per distribution: each question parses
+        # its whole metadata file again (the long description included)
+        about: dict[int, tuple[Any, str, str | None]] = {}
+
+        def dist_of(ep: Any) -> tuple[str, str | None]:
+            d = ep.dist
+            if d is None:
+                return "unknown", None
+            known = about.get(id(d))
+            if known is None or known[0] is not d:
+                known = about[id(d)] = (d, d.name, d.version)
+            return known[1], known[2]
+
         eps = sorted(
             importlib.metadata.entry_points(group=ENTRY_POINT_GROUP),
-            key=lambda ep: (ep.dist is None or _canon(ep.dist.name) != BUILTIN_DISTRIBUTION, ep.name),
+            key=lambda ep: (ep.dist is None or _canon(dist_of(ep)[0]) != BUILTIN_DISTRIBUTION, ep.name),
         )
         for ep in eps:
-            dist = ep.dist.name if ep.dist is not None else "unknown"
-            version = ep.dist.version if ep.dist is not None else None
+            dist, version = dist_of(ep)
             key = (_canon(dist), ep.name)
             if key in seen:  # the same distribution found twice on sys.path
                 continue
@@ -358,7 +391,10 @@ class Registry:
             raise _PluginFailure("validate", exc) from exc
         entries: list[Entry] = []
         seen: set[tuple[str, str]] = set()
-        for kind, hook_name in hookspecs.HOOK_OF_KIND.items():
+        from .hookspecs import HOOK_OF_KIND
+        from .types import REGISTRATION_TYPES
+
+        for kind, hook_name in HOOK_OF_KIND.items():
             caller = getattr(self._pm.hook, hook_name)
             for impl in caller.get_hookimpls():
                 if impl.plugin is not plugin:
@@ -494,6 +530,8 @@ class Registry:
         state = self._loaded()
         available = sorted(state.names[kind])
         message = f"unknown {kind} {asked!r}."
+        import difflib
+
         close = difflib.get_close_matches(bare, available, n=3, cutoff=0.6)
         if close:
             message += f" Did you mean {' or '.join(map(repr, close))}?"
@@ -624,6 +662,8 @@ class Registry:
         -------
         obj, unchanged (so it can be used as a decorator).
         """
+        from .types import REGISTRATION_TYPES, ComponentRegistration
+
         state = self._loaded()
         if isinstance(obj, ComponentRegistration):
             registrations = [obj]
@@ -736,6 +776,8 @@ def _check_params(factory: Callable[..., Any], params: dict[str, Any], label: st
     if unknown:
         hint = ""
         for u in unknown:
+            import difflib
+
             close = difflib.get_close_matches(u, allowed, n=1)
             if close:
                 hint += f" Did you mean {close[0]!r} for {u!r}?"

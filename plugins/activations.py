@@ -19,6 +19,7 @@ to double precision).
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -152,6 +153,12 @@ class Identity(Activation):
             np.copyto(out, grad)
         return out
 
+    def _train_ops(self, z, a, grad, tmp, mask):
+        """The training loop's forward and in-place backward as prebound numpy calls (see Tanh)."""
+        if type(self).forward is not Identity.forward or type(self).backward is not Identity.backward:
+            return None
+        return (partial(np.copyto, a, z),), ()
+
 
 class Sigmoid(Activation):
     r"""Logistic sigmoid; pairs with ``binary_cross_entropy`` (``link="sigmoid"``).
@@ -195,6 +202,21 @@ class Tanh(Activation):
         d = np.subtract(1.0, d, out=d) if type(d) is np.ndarray else 1.0 - d
         return np.multiply(grad, d, out=out)
 
+    def _train_ops(self, z, a, grad, tmp, mask):
+        """``fit``'s forward (``z`` into ``a``) and backward (``grad`` in place) as prebound numpy calls.
+
+        The very operations of :meth:`forward` and :meth:`backward`, in the same order
+        (bit for bit the same results), writing into the preallocated ``tmp`` (float,
+        like ``z``) and ``mask`` (bool) instead of allocating; None when a subclass
+        changes either method.
+        """
+        if type(self).forward is not Tanh.forward or type(self).backward is not Tanh.backward \
+                or type(self).derivative is not Tanh.derivative:
+            return None
+        return ((partial(np.tanh, z, a),),
+                (partial(np.multiply, a, a, tmp), partial(np.subtract, 1.0, tmp, tmp),
+                 partial(np.multiply, grad, tmp, grad)))
+
 
 class ReLU(Activation):
     r"""Rectified linear unit.
@@ -219,6 +241,15 @@ class ReLU(Activation):
         if type(self).derivative is not ReLU.derivative:  # a subclass with its own derivative
             return super().backward(z, a, grad, out)
         return np.multiply(grad, np.greater(z, 0), out=out)
+
+    def _train_ops(self, z, a, grad, tmp, mask):
+        """``fit``'s forward and in-place backward as prebound numpy calls (see Tanh); the mask
+        of ``z > 0`` goes into the preallocated ``mask``."""
+        if type(self).forward is not ReLU.forward or type(self).backward is not ReLU.backward \
+                or type(self).derivative is not ReLU.derivative:
+            return None
+        return ((partial(np.maximum, z, 0.0, out=a),),
+                (partial(np.greater, z, 0, mask), partial(np.multiply, grad, mask, grad)))
 
 
 class LeakyReLU(Activation):
@@ -473,6 +504,17 @@ class Softmax(Activation):
         np.exp(out, out=out)
         out /= np.add.reduce(out, axis=-1, keepdims=True)
         return out
+
+    def _train_ops(self, z, a, grad, tmp, mask):
+        """``fit``'s forward as prebound numpy calls (see Tanh), the row maxima and sums in the
+        first column of ``tmp``; the backward is left to :meth:`backward` (the loop fuses it
+        with the loss when it can)."""
+        if type(self).forward is not Softmax.forward or z.ndim != 2:
+            return None
+        rows = tmp[:, :1]
+        return ((partial(np.maximum.reduce, z, 1, None, rows, True), partial(np.subtract, z, rows, a),
+                 partial(np.exp, a, a), partial(np.add.reduce, a, 1, None, rows, True),
+                 partial(np.true_divide, a, rows, a)), None)
 
     def backward(self, z, a, grad, out=None):
         """Return ``a * (grad - sum(grad * a, axis=1))``."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,11 @@ def _float_dtype(y_pred: np.ndarray) -> np.dtype:
         raise InputError(f"y_pred must be a floating-point array, got dtype {dtype}")
     return dtype
 
+
+try:  # np.einsum without its Python wrapper (which only adds the ``optimize`` choice)
+    from numpy._core.multiarray import c_einsum as _c_einsum
+except ImportError:  # pragma: no cover - numpy 1.x
+    _c_einsum = np.einsum
 
 #: numpy's default handling of the floating-point errors that make a loss non-finite
 _NUMPY_DEFAULT = ("warn", "warn", "warn")
@@ -681,6 +687,42 @@ class CrossEntropy(_ReducedLoss):
         np.divide(y if t is None else t, g, out=g)
         g *= -self._scale(count)
         return g
+
+    def _train_ops(self, Y, out, yb, delta, tmp):
+        """``fit``'s loss and fused gradient as prebound numpy calls, or None.
+
+        Offered for the plain case only (see :meth:`_plain`; the targets ``Y`` of the
+        whole training set dense, of the outputs' dtype, every row summing to exactly 1,
+        as the one-hot rows of :meth:`prepare_targets` do), by this class itself (no
+        override of the methods involved). Returns ``(value_ops, value, divisor,
+        gradient_ops, scale)``: the calls of ``value_ops`` leave in the 0-d float64 array
+        ``value`` what divided by ``divisor`` (``-N``) is the batch's loss (``out`` against
+        ``yb``; ``x / -N`` is ``-x / N`` bit for bit); those of ``gradient_ops`` leave
+        ``a - y`` in ``delta``, which times ``scale`` (``1/N``) is ``dL/dz``. The very
+        operations of :meth:`forward` and :meth:`fused_gradient` in that case, in the same
+        order (bit for bit the same results: ``a * 1 == a``), into preallocated buffers
+        (``tmp``, like ``out``); numpy's error handling is the caller's (``fit``'s), as
+        in :meth:`forward` under ``np.errstate``.
+        """
+        cls = type(self)
+        if not (self._fast_paths and cls.forward is _ReducedLoss.forward and cls._forward is CrossEntropy._forward
+                and cls.fused_gradient is _ReducedLoss.fused_gradient
+                and cls._fused_gradient is CrossEntropy._fused_gradient and cls._plain is CrossEntropy._plain):
+            return None
+        if not (isinstance(Y, np.ndarray) and Y.ndim == 2 and Y.dtype == out.dtype and self._plain(out, yb)
+                and tmp.shape == out.shape and tmp.dtype == out.dtype and delta.shape == out.shape
+                and delta.dtype == out.dtype):
+            return None
+        with np.errstate(all="ignore"):
+            if not bool(np.all(np.add.reduce(Y, axis=1) == 1)):
+                return None
+        m = out.shape[0]
+        rows = np.empty(m, dtype=out.dtype)
+        value = np.zeros((), dtype=np.float64)
+        value_ops = (partial(np.maximum, out, _clip_eps(out.dtype), out=tmp), partial(np.log, tmp, tmp),
+                     partial(_c_einsum, "ij,ij->i", yb, tmp, out=rows),
+                     partial(np.add.reduce, rows, None, np.float64, value))
+        return value_ops, value, float(-m), (partial(np.subtract, out, yb, delta),), 1.0 / m
 
     def _fused_gradient(self, a, y_true):
         """``dL/dz`` for ``a = softmax(z)``: ``(a - y)/N`` in the plain case."""

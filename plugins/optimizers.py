@@ -22,6 +22,7 @@ that has been set up for parameters of the same shapes and dtypes.
 from __future__ import annotations
 
 import abc
+import functools
 import math
 import operator
 from typing import Any, ClassVar
@@ -198,6 +199,32 @@ class _BufferedOptimizer(Optimizer):
             if decayed is not None:  # L2: g + λθ
                 g = np.add(g, np.multiply(p, p.dtype.type(self.weight_decay), out=decayed[i]), out=decayed[i])
             update(i, p, g, lr, scratch[i])
+
+    def _train_update(self, params: list[np.ndarray], grads: list[np.ndarray]) -> Any:
+        """For ``fit``: ``(update, advance)`` when this optimizer can take the learning rate folded
+        into the gradients (``fit`` multiplies the output gradient by it), else None.
+
+        ``update()`` then does what ``step(params, grads, lr)`` does to the parameters when
+        the gradients have already been multiplied by ``lr``, and ``advance(k)`` counts
+        ``k`` such steps (``fit`` calls it before anything reads the state). Plain SGD
+        only (no momentum, no weight decay, nothing overridden), with the parameters and
+        the gradients each back to back in one buffer: ``update`` is one subtraction over
+        the whole buffer, ``p - (lr g)``, which differs from ``step``'s ``p - lr * g`` in
+        rounding only (``lr`` multiplies the output gradient of the batch, before the
+        matrix products, instead of every gradient after them).
+        """
+        if not (type(self) is SGD and not self.momentum and not self.weight_decay):
+            return None
+        flat_p, flat_g = _back_to_back(list(params)), _back_to_back(list(grads))
+        if flat_p is None or flat_g is None or flat_p.shape != flat_g.shape or flat_p.dtype != flat_g.dtype:
+            return None
+        if self._state is None:
+            self.setup(list(params))
+
+        def advance(k: int) -> None:
+            self.iterations += k
+
+        return functools.partial(np.subtract, flat_p, flat_g, flat_p), advance
 
     def _check_arrays(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Check ``params`` and ``grads`` against the shapes and dtypes given to :meth:`setup`."""

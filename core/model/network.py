@@ -10,12 +10,15 @@ first layer: with :math:`\delta^{(l)} = \partial L/\partial z^{(l)}`,
 
 i.e. :math:`\partial L/\partial w = \partial L/\partial a \cdot \partial a/\partial w`.
 The gradients of every parameter are kept on the layers (``layer.dW``,
-``layer.db``; :meth:`Sequential.gradients`) for inspection.
+``layer.db``; :meth:`Sequential.gradients`) for inspection. (After a
+:func:`~neuroplug.fit` with plain SGD they hold the last batch's gradients times
+the learning rate: fit folds the rate into the output gradient.)
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, Sequence
 
 import numpy as np
@@ -56,13 +59,51 @@ def _component_failed(exc: Exception, i: int, layer: Dense) -> Exception:
 class _Workspace:
     """Preallocated per-layer buffers for one batch size (training only)."""
 
-    __slots__ = ("z", "a", "delta", "x")
+    __slots__ = ("z", "a", "delta", "x", "tmp", "mask")
 
     def __init__(self, layers: Sequence[Dense], batch: int, input_dim: int, dtype: Any) -> None:
         self.x = np.empty((batch, input_dim), dtype=dtype)
         self.z = [np.empty((batch, layer.units), dtype=dtype) for layer in layers]
         self.a = [np.empty((batch, layer.units), dtype=dtype) for layer in layers]
         self.delta = [np.empty((batch, layer.units), dtype=dtype) for layer in layers]
+        # scratch of the activations' prebound training operations (see _TrainPlan)
+        self.tmp = [np.empty((batch, layer.units), dtype=dtype) for layer in layers]
+        self.mask = [np.empty((batch, layer.units), dtype=bool) for layer in layers]
+
+
+def _forward_call(forward: Any, z: np.ndarray, a: np.ndarray) -> Any:
+    """``forward(z, out=a)`` as a call without arguments, its result always left in ``a``."""
+    def call() -> None:
+        r = forward(z, out=a)
+        if r is not a:
+            a[...] = r
+    return call
+
+
+def _backward_call(backward: Any, z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> Any:
+    """``backward(z, a, grad, out=grad)`` as a call without arguments, its result always left in ``grad``."""
+    def call() -> None:
+        r = backward(z, a, grad, out=grad)
+        if r is not grad:
+            if type(r) is not np.ndarray or r.shape != grad.shape or r.dtype.kind not in "fiu":
+                raise TypeError("not a real array of the input's shape")  # fit names it (find_bad_output)
+            grad[...] = r
+    return call
+
+
+def _activation_ops(act: Any, z: np.ndarray, a: np.ndarray, grad: np.ndarray, tmp: np.ndarray,
+                    mask: np.ndarray) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The training forward (``z`` into ``a``) and in-place backward (on ``grad``) of an activation,
+    each a tuple of calls without arguments: the activation's own prebound numpy calls when it
+    offers them (``_train_ops``, the built-ins), else calls of its ``forward`` and ``backward``."""
+    own = getattr(act, "_train_ops", None)
+    ops = own(z, a, grad, tmp, mask) if own is not None else None
+    forward, backward = ops if ops is not None else (None, None)
+    if forward is None:
+        forward = (_forward_call(act.forward, z, a),)
+    if backward is None:
+        backward = (_backward_call(act.backward, z, a, grad),)
+    return tuple(forward), tuple(backward)
 
 
 class _TrainPlan:
@@ -70,65 +111,66 @@ class _TrainPlan:
 
     :func:`~neuroplug.fit` builds one per batch size before its loop
     (:meth:`Sequential._train_plan`): the plan binds each layer's parameter and
-    gradient arrays (and their transposed views), its activation's ``forward`` and
-    ``backward`` and the workspace buffers, the input batch buffer ``x`` included.
-    A step then makes no attribute or registry look-ups and allocates nothing but
-    what the components themselves allocate. Every activation, built-in or from a
-    plugin, is called the same way: ``forward(z, out=a)`` and
-    ``backward(z, a, grad, out=grad)``. The arithmetic is that of
-    :meth:`Sequential.forward` and :meth:`Sequential.backward`, operation for
+    gradient arrays (and their transposed views), its activation and the workspace
+    buffers, the input batch buffer ``x`` included, into two flat tuples of calls
+    without arguments: ``forward_ops`` (the batch in ``x`` to the output in ``out``)
+    and ``backward_ops`` (``dL/dz`` of the last layer, in ``delta``, to every ``dW``
+    and ``db``). Each call is one numpy operation with its arrays bound
+    (``functools.partial``), or, for an activation from a plugin, a call of its
+    ``forward(z, out=a)`` or ``backward(z, a, grad, out=grad)``. A step then runs two
+    loops over them: no attribute or registry look-ups, no Python frame per layer for
+    the built-ins, nothing allocated but what a plugin allocates. The arithmetic is
+    that of :meth:`Sequential.forward` and :meth:`Sequential.backward`, operation for
     operation, so the results are bit-identical; only ``dL/dX`` of the first layer,
     which training never uses, is not computed.
     """
 
-    __slots__ = ("x", "z_last", "last_backward", "_forward", "_backward")
+    __slots__ = ("x", "out", "delta", "z_last", "last_backward", "forward_ops", "backward_ops")
 
     def __init__(self, net: "Sequential", ws: _Workspace) -> None:
         layers = net.layers
+        matmul, add, add_reduce = np.matmul, np.add, np.add.reduce
         self.x = ws.x
-        self._forward = tuple(
-            (layer.W, layer.b if layer.use_bias else None, layer.activation.forward, z, a)
-            for layer, z, a in zip(layers, ws.z, ws.a))
-        backward = []
+        fwd: list[Any] = []
+        act_backward: list[tuple[Any, ...]] = []
+        a_prev = ws.x
+        for i, layer in enumerate(layers):
+            z, a = ws.z[i], ws.a[i]
+            fwd.append(partial(matmul, a_prev, layer.W, z))
+            if layer.use_bias:
+                fwd.append(partial(add, z, layer.b, z))
+            forward, backward = _activation_ops(layer.activation, z, a, ws.delta[i], ws.tmp[i], ws.mask[i])
+            fwd.extend(forward)
+            act_backward.append(backward)
+            a_prev = a
+        bwd: list[Any] = []
         for i in range(len(layers) - 1, -1, -1):
             layer = layers[i]
-            db = layer.db if layer.use_bias else None
+            delta = ws.delta[i]
+            bwd.append(partial(matmul, ws.a[i - 1].T if i else ws.x.T, delta, layer.dW))
+            if layer.use_bias:
+                bwd.append(partial(add_reduce, delta, 0, None, layer.db))
             if i:
-                prev = layers[i - 1]
-                backward.append((ws.a[i - 1].T, layer.dW, db, layer.W.T, ws.delta[i - 1],
-                                 prev.activation.backward, ws.z[i - 1], ws.a[i - 1]))
-            else:
-                backward.append((ws.x.T, layer.dW, db, None, None, None, None, None))
-        self._backward = tuple(backward)
+                bwd.append(partial(matmul, delta, layer.W.T, ws.delta[i - 1]))
+                bwd.extend(act_backward[i - 1])
+        self.forward_ops, self.backward_ops = tuple(fwd), tuple(bwd)
+        self.out = ws.a[-1]
+        self.delta = ws.delta[-1]
         self.z_last = ws.z[-1]
         self.last_backward = layers[-1].activation.backward
 
     def forward(self) -> np.ndarray:
         """Forward pass of the batch in ``self.x``; returns the output buffer."""
-        a = self.x
-        matmul = np.matmul
-        for W, b, act, z, out in self._forward:
-            matmul(a, W, out=z)
-            if b is not None:
-                z += b
-            a = act(z, out=out)
-            if a is not out:
-                out[...] = a
-                a = out
-        return a
+        for op in self.forward_ops:
+            op()
+        return self.out
 
     def backward(self, delta: np.ndarray) -> None:
         """Backpropagate ``delta = dL/dz`` of the last layer; fill every ``dW`` and ``db``."""
-        matmul = np.matmul
-        add_reduce = np.add.reduce
-        for a_prev_T, dW, db, W_T, grad_buf, act_backward, z, a in self._backward:
-            matmul(a_prev_T, delta, out=dW)
-            if db is not None:
-                add_reduce(delta, axis=0, out=db)
-            if W_T is None:
-                return
-            grad = matmul(delta, W_T, out=grad_buf)
-            delta = act_backward(z, a, grad, out=grad)
+        if delta is not self.delta:
+            self.delta[...] = delta
+        for op in self.backward_ops:
+            op()
 
 
 class Sequential:

@@ -14,7 +14,6 @@ from ..errors import ConfigError, InputError, ShapeError
 from ..model.network import Sequential
 from ..registry import component_label as _component_label
 from ..registry import create
-from ..serialization import check_writable
 from ..validation import check_bool, check_number
 from .boundary import components_named
 from .callbacks import Callback, History, _check_monitored
@@ -250,6 +249,8 @@ def fit(network: Sequential, X: Any, y: Any, *, loss: Any = "mse", optimizer: An
         val = _as_data(validation_data[0], validation_data[1], network, "validation")
     _check_metrics_used(_logged_metrics(_is_classification(y, network), val is not None), sched, callbacks, policy)
     if policy is not None:  # every file fit will write can be written: checked now, not after an epoch
+        from ..serialization import check_writable
+
         check_writable(policy.path, "the checkpoint")
         if policy.keep_best is not None:
             check_writable(policy.best_path, "the best epoch's checkpoint")

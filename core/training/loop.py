@@ -6,17 +6,19 @@ are gathered into preallocated buffers, and the forward and backward passes writ
 into per-layer buffers (see :class:`~neuroplug.Sequential`).
 
 The learning rate :math:`\\eta_t` comes from the schedule and the update is the
-optimizer's; with plain SGD one step moves every weight by exactly
-:math:`-\\eta_t \\, \\partial L/\\partial w`. How the loop stops early -- a
-divergence, a run blowing up (``max_growth``), Ctrl-C -- is here too; the
-diagnosis of a divergence is in :mod:`.divergence`.
+optimizer's; with plain SGD one step moves every weight by
+:math:`-\\eta_t \\, \\partial L/\\partial w`, the rate folded into the output
+gradient (``(p - y) \\cdot \\eta_t / N`` for softmax and cross-entropy), so that the
+matrix products give the scaled gradients and the update is one subtraction over
+the parameters' buffer (the gradient arrays then hold the scaled gradients). How
+the loop stops early -- a divergence, a run blowing up (``max_growth``), Ctrl-C --
+is here too; the diagnosis of a divergence is in :mod:`.divergence`.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import math
 from typing import Any
 
@@ -47,6 +49,8 @@ _MAX_LR_TABLE = 1_000_000
 
 def _data_fingerprint(*arrays: np.ndarray | None) -> str:
     """A short hash of the arrays' dtypes, shapes and bytes (to refuse resuming on other data)."""
+    import hashlib
+
     h = hashlib.blake2b(digest_size=16)
     for a in arrays:
         if a is None:
@@ -167,6 +171,23 @@ class _Run:
         sizes = {batch_size, n - (self.steps_per_epoch - 1) * batch_size}
         self.plans = {s: network._train_plan(s) for s in sizes}
         self.ybuf = {s: np.empty((s,) + Y.shape[1:], dtype=Y.dtype) for s in sizes}
+        # The loss and its fused gradient as prebound numpy calls, when the loss offers them
+        # (the built-in cross-entropy on one-hot targets): per batch size, or None for all
+        loss_ops = getattr(loss_fn, "_train_ops", None) if self.fused else None
+        self.loss_ops: dict[int, Any] | None = None
+        if loss_ops is not None:
+            found = {s: loss_ops(Y, self.plans[s].out, self.ybuf[s], self.plans[s].delta,
+                                 np.empty_like(self.plans[s].out)) for s in sizes}
+            if all(v is not None for v in found.values()):
+                self.loss_ops = found
+        # An optimizer that can take the learning rate folded into the output gradient (plain
+        # SGD: one subtraction over the parameters' buffer). The gradients are still checked at
+        # every step, before the update: a component that turns non-finite at some call cannot
+        # be caught by re-playing the epoch afterwards (it may do so at another call then).
+        train_update = getattr(opt, "_train_update", None)
+        folded = train_update(self.params, self.grads) if train_update is not None else None
+        self.folded_update, self.folded_advance = folded if folded is not None else (None, None)
+        self.lr_limit = float(getattr(opt, "_lr_limit", math.inf))
         self.Xt, self.Y = Xt, Y
         # the methods themselves, without np.take's Python wrapper
         self.x_take = Xt.take
@@ -437,6 +458,15 @@ class _Run:
         loss_forward, opt_step = self.loss_fn.forward, self.opt.step
         fused_gradient, loss_gradient = ((self.loss_fn.fused_gradient, None) if self.fused
                                          else (None, self.loss_fn.gradient))
+        loss_ops = self.loss_ops or {}
+        # per batch size, everything a step uses; the loss's calls (when it offers them) run
+        # right after the forward pass, in one loop, the fused gradient's before its check
+        data = {m: (plan.x, ybuf[m], plan.forward_ops + (loss_ops[m][0] + loss_ops[m][3] if m in loss_ops else ()),
+                    loss_ops[m][1] if m in loss_ops else None, loss_ops[m][2] if m in loss_ops else 1.0,
+                    loss_ops[m][4] if m in loss_ops else 1.0, plan.out, plan.delta, plan.backward_ops, plan)
+                for m, plan in plans.items()}
+        folded_update, folded_advance, lr_limit = self.folded_update, self.folded_advance, self.lr_limit
+        folded = 0  # folded updates not yet counted by the optimizer (folded_advance)
         params, grads, gflat = self.params, self.grads, self.grad_flat
         sched, batch_unit, table = self.sched, self.batch_unit, self.lr_table
         pred, single_output = self.pred, self.network.output_dim == 1
@@ -444,22 +474,31 @@ class _Run:
         growth_limit = self.growth_limit if replay and growth else None
         flag = self.flag
         bar = None if replay else self.bar
-        greater, dot, isfinite = np.greater, np.dot, math.isfinite
+        greater, isfinite, multiply, ndarray = np.greater, math.isfinite, np.multiply, np.ndarray
+        gdot = gflat.dot if gflat is not None else None  # the method: no dispatch of np.dot
         step, total, lr_now, b = self.step, self.total, self.lr_now, self.batch
         last = self.steps_per_epoch if stop is None else stop
+        # plain SGD takes the rate folded into the output gradient (not a rate of 0: the
+        # gradients, unscaled, are then checked as they are); decided again when the rate changes
+        fold = folded_update is not None and 0.0 < lr_now <= lr_limit
         reason = None
         try:
             while b < last:
                 start = b * bs
                 idx = order[start:start + bs]
                 m = idx.shape[0]
-                plan, yb = plans[m], ybuf[m]
-                x_take(idx, 0, plan.x, "clip")
+                x, yb, front_ops, value, divisor, scale, out, delta, backward_ops, plan = data[m]
+                x_take(idx, 0, x, "clip")
                 y_take(idx, 0, yb, "clip")
                 if batch_unit:
                     lr_now = table[step] if table is not None else _lr(sched, step, base_lr, epoch, step)
-                out = plan.forward()
-                batch_loss = float(loss_forward(out, yb))
+                    fold = folded_update is not None and 0.0 < lr_now <= lr_limit
+                for op in front_ops:  # the forward pass (and the loss's calls)
+                    op()
+                if value is not None:  # the loss and its fused gradient ran as numpy calls
+                    batch_loss = float(value) / divisor
+                else:
+                    batch_loss = float(loss_forward(out, yb))
                 if not isfinite(batch_loss):
                     reason = "loss"
                     break
@@ -468,16 +507,30 @@ class _Run:
                         greater(out[:, 0], 0.5, out=pred[start:start + m])
                     else:
                         out.argmax(1, pred[start:start + m])
-                if fused_gradient is not None:
-                    plan.backward(fused_gradient(out, yb))
-                else:  # the chain rule through the output activation
-                    plan.backward(plan.last_backward(plan.z_last, out, loss_gradient(out, yb)))
+                if value is not None:
+                    multiply(delta, scale * lr_now if fold else scale, delta)
+                else:
+                    g = (fused_gradient(out, yb) if fused_gradient is not None  # the chain rule otherwise
+                         else plan.last_backward(plan.z_last, out, loss_gradient(out, yb)))
+                    if g is not delta:
+                        if type(g) is not ndarray or g.shape != delta.shape or g.dtype.kind not in "fiu":
+                            raise TypeError("not a real array of the output's shape")  # named by find_bad_output
+                        if not fold:
+                            delta[...] = g
+                    if fold:
+                        multiply(g, lr_now, delta)
+                for op in backward_ops:
+                    op()
                 # g.g is finite exactly when every gradient is, unless it overflows: then look closer
-                if gflat is None or not isfinite(dot(gflat, gflat)):
+                if gdot is None or not isfinite(gdot(gflat)):
                     if not _all_finite(grads):
                         reason = "gradient"
                         break
-                opt_step(params, grads, lr_now)
+                if fold:
+                    folded_update()
+                    folded += 1
+                else:
+                    opt_step(params, grads, lr_now)
                 if replay:  # re-playing to find a culprit: each update is checked
                     if not _all_finite(params):
                         reason = "weights"
@@ -492,6 +545,9 @@ class _Run:
                     bar.update(1)
                 if every and not step % every:
                     self.batch, self.step, self.total, self.lr_now = b, step, total, lr_now
+                    if folded:
+                        folded_advance(folded)
+                        folded = 0
                     reason = self._checkpoint_now()
                     if reason is not None:
                         break
@@ -502,6 +558,8 @@ class _Run:
             reason, self.raised = "raised", exc
         finally:
             self.batch, self.step, self.total, self.lr_now = b, step, total, lr_now
+            if folded:
+                folded_advance(folded)
         return reason
 
     def _end_epoch(self) -> None:
