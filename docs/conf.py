@@ -127,6 +127,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,
+    "write_computation_times": False,  # no sg_execution_times.rst in the source folder
     "min_reported_time": 1,
     "matplotlib_animations": False,
     "image_srcset": [],

@@ -272,7 +272,7 @@ def test_the_gallery_has_at_least_eight_executed_examples_with_figures_and_downl
     for example in examples:
         page = _page(built, f"{GALLERY}/{example.stem}")
         assert f'href="{example.stem}.html' in index or f"{example.stem}.html" in index, example.name
-        assert re.search(r'<img[^>]+class="sphx-glr-single-img|<img[^>]+sphx-glr-multi-img', page), \
+        assert re.search(r'<img[^>]+class\s*=\s*"sphx-glr-(single|multi)-img"', page), \
             f"{example.name}: no figure"
         assert f"{example.stem}.py" in page and f"{example.stem}.ipynb" in page, f"{example.name}: no download links"
 

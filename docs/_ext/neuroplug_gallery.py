@@ -17,10 +17,9 @@ ORDER = (
     "plot_learning_rate.py",
     "plot_losses.py",
     "plot_chain_rule.py",
-    "plot_write_a_plugin.py",
-    "plot_spec_failure.py",
-    "plot_compare_components.py",
-    "plot_sklearn_pipeline.py",
+    "plot_plugin.py",
+    "plot_compare.py",
+    "plot_sklearn.py",
 )
 
 
