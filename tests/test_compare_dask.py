@@ -73,8 +73,8 @@ def test_a_worker_killed_mid_sweep_loses_nothing(cluster, tmp_path):
             import time
 
             deadline = time.time() + 60
-            while time.time() < deadline and not os.path.exists(os.path.join(out, RESULTS_FILE)):
-                time.sleep(0.05)
+            while time.time() < deadline and not read_records(os.path.join(out, RESULTS_FILE)):
+                time.sleep(0.05)  # the file exists before the first run: wait for a record, so runs are in flight
             pids = client.run(os.getpid)  # worker address -> its process
             finished_at_kill.append(len(read_records(os.path.join(out, RESULTS_FILE))))
             os.kill(pids[sorted(pids)[0]], signal.SIGKILL)  # its nanny starts a new one
@@ -95,7 +95,8 @@ class _FakeClient:
     def __init__(self, answers):
         self.answers = answers
 
-    def run(self, function, *args):
+    def run(self, function, *args, on_error="raise"):
+        assert on_error == "return"  # a lost worker's error comes back as its answer, not raised
         return self.answers
 
 
@@ -107,6 +108,21 @@ def test_a_worker_without_a_plugin_is_named_before_any_run():
         _check_workers(client, specs)
     with pytest.raises(ConfigError, match="no worker"):
         _check_workers(_FakeClient({}), specs)
+
+
+def test_a_worker_lost_during_the_check_is_left_out_and_a_failing_check_is_named():
+    from distributed.comm.core import CommClosedError
+
+    specs = [{"setup": {"activation": "tanh", "init": "xavier", "loss": None, "optimizer": "sgd",
+                        "schedule": "constant"}}]
+    lost = CommClosedError("in <TCP (closed) Scheduler Broadcast>: Stream is closed")
+    _check_workers(_FakeClient({"tcp://10.0.0.2:4000": [], "tcp://10.0.0.3:4000": lost}), specs)  # no error
+    with pytest.raises(ConfigError, match="no worker left: all 2 closed their connection"):
+        _check_workers(_FakeClient({"tcp://10.0.0.2:4000": lost, "tcp://10.0.0.3:4000": lost}), specs)
+    broken = ModuleNotFoundError("No module named 'neuroplug'")
+    with pytest.raises(ConfigError, match=r"tcp://10\.0\.0\.3:4000: the check failed there with "
+                                          r"ModuleNotFoundError: No module named 'neuroplug'"):
+        _check_workers(_FakeClient({"tcp://10.0.0.2:4000": [], "tcp://10.0.0.3:4000": broken}), specs)
 
 
 def test_the_real_workers_pass_the_plugin_check(cluster):

@@ -224,11 +224,26 @@ def _client(client: Any, scheduler: str | None) -> tuple[Any, bool]:
 
 
 def _check_workers(client: Any, specs: list[dict[str, Any]]) -> None:
-    """Every worker must create every component of the runs: say which one is missing where."""
-    answers = client.run(missing_components, _components(specs))
-    problems = [f"{worker}: {m}" for worker, missing in sorted(answers.items()) for m in missing]
-    if not answers:
-        raise ConfigError("the Dask cluster has no worker")
+    """Every worker must create every component of the runs: say which one is missing where.
+
+    A worker whose connection closes during the check (it died, or the cluster is scaling down) is
+    left out: it runs nothing, and Dask gives its tasks to the others. A worker on which the check
+    itself fails (``neuroplug`` cannot be imported there, say) is named in the error.
+    """
+    answers = client.run(missing_components, _components(specs), on_error="return")
+    problems = []
+    answered = 0
+    for worker, missing in sorted(answers.items()):
+        if isinstance(missing, OSError):  # the connection closed: the worker is gone, not misconfigured
+            continue
+        answered += 1
+        if isinstance(missing, BaseException):
+            problems.append(f"{worker}: the check failed there with {type(missing).__name__}: {missing}")
+        else:
+            problems.extend(f"{worker}: {m}" for m in missing)
+    if not answered:
+        raise ConfigError("the Dask cluster has no worker" + (f" left: all {len(answers)} closed their "
+                                                                "connection during the check" if answers else ""))
     if problems:
         raise ConfigError("some Dask workers cannot run these comparisons (install the same plugins there): "
                           + "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10
