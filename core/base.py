@@ -20,9 +20,14 @@ from __future__ import annotations
 
 import abc
 import inspect
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
+from ._lazy_numpy import LazyNumpy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyNumpy(globals())  # numpy is imported at first use (see neuroplug._lazy_numpy)
 
 __all__ = [
     "Component",
@@ -214,7 +219,7 @@ class Initializer(Component):
 
     @abc.abstractmethod
     def __call__(
-        self, fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float32
+        self, fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = "float32"
     ) -> np.ndarray:
         """Return a new ``(fan_in, fan_out)`` array of ``dtype``.
 
@@ -251,7 +256,7 @@ class Loss(Component):
     #: continuous (``(0.0,)`` for mae); gradient checks stay away from them.
     kinks: tuple[float, ...] = ()
 
-    def prepare_targets(self, y: np.ndarray, n_outputs: int, dtype: Any = np.float32) -> np.ndarray:
+    def prepare_targets(self, y: np.ndarray, n_outputs: int, dtype: Any = "float32") -> np.ndarray:
         """Validate targets once, before training, and convert them to the form used in training.
 
         The result must be indexable by rows (the loop takes ``Y[batch]``) and mean

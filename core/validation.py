@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import numpy as np
-
+from ._lazy_numpy import LazyNumpy
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyNumpy(globals())  # numpy is imported at first use (see neuroplug._lazy_numpy)
 
 __all__ = ["check_number", "check_choice", "check_bool"]
 

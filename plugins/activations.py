@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from neuroplug._lazy_numpy import LazyNumpy
 from neuroplug.base import Activation
 from neuroplug.hookspecs import hookimpl
 from neuroplug.types import ActivationRegistration, Param
 from neuroplug.validation import check_choice, check_number
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyNumpy(globals())  # numpy is imported at first use (see neuroplug._lazy_numpy)
 
 __all__ = [
     "Identity",

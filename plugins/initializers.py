@@ -32,14 +32,19 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
+from neuroplug._lazy_numpy import LazyNumpy
 from neuroplug.base import Initializer
 from neuroplug.errors import ConfigError, InputError, NonFiniteError
 from neuroplug.hookspecs import hookimpl
 from neuroplug.types import InitializerRegistration, Param
 from neuroplug.validation import check_choice, check_number
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyNumpy(globals())  # numpy is imported at first use (see neuroplug._lazy_numpy)
 
 __all__ = [
     "Constant",
@@ -154,7 +159,7 @@ def _representable(call: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]
     """
 
     @functools.wraps(call)
-    def checked(self: Initializer, fan_in: Any, fan_out: Any, rng: Any, dtype: Any = np.float32) -> np.ndarray:
+    def checked(self: Initializer, fan_in: Any, fan_out: Any, rng: Any, dtype: Any = "float32") -> np.ndarray:
         try:
             with np.errstate(over="ignore", invalid="ignore"):
                 w = call(self, fan_in, fan_out, rng, dtype)
@@ -236,7 +241,7 @@ def _standard_truncnorm(shape: tuple[int, int], a: float, b: float, rng: np.rand
 class Zeros(Initializer):
     """All zeros: :math:`W = 0`."""
 
-    def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
+    def __call__(self, fan_in, fan_out, rng, dtype="float32"):
         return np.zeros((fan_in, fan_out), dtype=_check_call(fan_in, fan_out, dtype))
 
     def target_density(self, fan_in, fan_out):
@@ -247,7 +252,7 @@ class Zeros(Initializer):
 class Ones(Initializer):
     """All ones: :math:`W = 1`."""
 
-    def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
+    def __call__(self, fan_in, fan_out, rng, dtype="float32"):
         return np.ones((fan_in, fan_out), dtype=_check_call(fan_in, fan_out, dtype))
 
     def target_density(self, fan_in, fan_out):
@@ -268,7 +273,7 @@ class Constant(Initializer):
         self.value = check_number("value", value)
 
     @_representable
-    def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
+    def __call__(self, fan_in, fan_out, rng, dtype="float32"):
         return np.full((fan_in, fan_out), self.value, dtype=_check_call(fan_in, fan_out, dtype))
 
     def target_density(self, fan_in, fan_out):
@@ -299,7 +304,7 @@ class Uniform(Initializer):
         return self.low, self.high
 
     @_representable
-    def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
+    def __call__(self, fan_in, fan_out, rng, dtype="float32"):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         low, high = self.bounds(fan_in, fan_out)
         return _clipped(_uniform(rng, low, high, (fan_in, fan_out)), low, high, dt)
@@ -326,7 +331,7 @@ class Normal(Initializer):
         self.std = check_number("std", std, low=0, low_inclusive=False)
 
     @_representable
-    def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
+    def __call__(self, fan_in, fan_out, rng, dtype="float32"):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         return rng.normal(self.mean, self.std, (fan_in, fan_out)).astype(dt, copy=False)
 
@@ -365,7 +370,7 @@ class TruncatedNormal(Initializer):
                               f"[a, b]; got a={a!r}, b={b!r} (mass {mass:.3g})")
 
     @_representable
-    def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
+    def __call__(self, fan_in, fan_out, rng, dtype="float32"):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         low, high = self.mean + self.a * self.std, self.mean + self.b * self.std
         w = self.mean + self.std * _standard_truncnorm((fan_in, fan_out), self.a, self.b, rng)
@@ -421,7 +426,7 @@ class VarianceScaling(Initializer):
         return -a, a
 
     @_representable
-    def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
+    def __call__(self, fan_in, fan_out, rng, dtype="float32"):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         std, shape = self.std(fan_in, fan_out), (fan_in, fan_out)
         low, high = self.bounds(fan_in, fan_out)
@@ -573,7 +578,7 @@ class Orthogonal(Initializer):
         self.gain = check_number("gain", gain, low=0, low_inclusive=False)
 
     @_representable
-    def __call__(self, fan_in, fan_out, rng, dtype=np.float32):
+    def __call__(self, fan_in, fan_out, rng, dtype="float32"):
         dt = _check_call(fan_in, fan_out, dtype, rng)
         tall = fan_in >= fan_out
         a = rng.standard_normal((fan_in, fan_out) if tall else (fan_out, fan_in))

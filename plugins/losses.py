@@ -28,15 +28,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from neuroplug._lazy_numpy import LazyNumpy
 from neuroplug.base import Loss, _finite_as, _real_array
 from neuroplug.errors import ConfigError, InputError, NonFiniteError, ShapeError
 from neuroplug.hookspecs import hookimpl
 from neuroplug.types import LossRegistration, Param
 from neuroplug.validation import check_bool, check_choice, check_number
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyNumpy(globals())  # numpy is imported at first use (see neuroplug._lazy_numpy)
 
 __all__ = [
     "MSE",
@@ -74,17 +78,30 @@ def _float_dtype(y_pred: np.ndarray) -> np.dtype:
     return dtype
 
 
-try:  # np.einsum without its Python wrapper (which only adds the ``optimize`` choice)
-    from numpy._core.multiarray import c_einsum as _c_einsum
-except ImportError:  # pragma: no cover - numpy 1.x
-    _c_einsum = np.einsum
+def _c_einsum() -> Any:
+    """``np.einsum`` without its Python wrapper (which only adds the ``optimize`` choice)."""
+    try:
+        from numpy._core.multiarray import c_einsum
+    except ImportError:  # pragma: no cover - numpy 1.x
+        return np.einsum
+    return c_einsum
+
+
+def _errstate_variable() -> Any:
+    """numpy >= 2 keeps the error state in a context variable: reading it costs ~40 ns, np.geterr() ~1 us."""
+    try:
+        from numpy._core._ufunc_config import _extobj_contextvar
+    except ImportError:  # pragma: no cover - numpy 1.x
+        return None
+    return _extobj_contextvar
+
 
 #: numpy's default handling of the floating-point errors that make a loss non-finite
 _NUMPY_DEFAULT = ("warn", "warn", "warn")
-try:  # numpy >= 2 keeps the error state in a context variable: reading it costs ~40 ns, np.geterr() ~1 us
-    from numpy._core._ufunc_config import _extobj_contextvar as _ERRSTATE
-except ImportError:  # pragma: no cover - numpy 1.x
-    _ERRSTATE = None
+_NOT_LOOKED_UP = object()
+#: numpy's error-state context variable (None on numpy 1.x), looked up at the first loss call:
+#: importing this module does not import numpy
+_ERRSTATE: Any = _NOT_LOOKED_UP
 #: ``(numpy's error state object, whether it is the default)`` of the last look.
 _errstate_seen: tuple[Any, bool] = (None, True)
 
@@ -95,11 +112,14 @@ def _default_errstate() -> bool:
     The answer is cached per error-state object, so that a loop running under one
     ``np.errstate`` (``fit``'s) pays a context-variable read per call.
     """
-    global _errstate_seen
-    if _ERRSTATE is None:  # pragma: no cover - numpy 1.x
+    global _errstate_seen, _ERRSTATE
+    variable = _ERRSTATE
+    if variable is _NOT_LOOKED_UP:
+        variable = _ERRSTATE = _errstate_variable()
+    if variable is None:  # pragma: no cover - numpy 1.x
         err = np.geterr()
         return (err["over"], err["invalid"], err["divide"]) == _NUMPY_DEFAULT
-    state = _ERRSTATE.get()
+    state = variable.get()
     seen = _errstate_seen
     if state is not seen[0]:
         err = np.geterr()
@@ -419,7 +439,7 @@ class BinaryCrossEntropy(_ReducedLoss):
         """``"sigmoid"`` on probabilities (fusable with a sigmoid output), None on logits."""
         return None if self.from_logits else "sigmoid"
 
-    def prepare_targets(self, y, n_outputs, dtype=np.float32):
+    def prepare_targets(self, y, n_outputs, dtype="float32"):
         """Shape targets like the network output and check that they lie in [0, 1]."""
         y = super().prepare_targets(y, n_outputs, dtype)
         if y.size and not (y.min() >= 0 and y.max() <= 1):  # also rejects NaN
@@ -550,7 +570,7 @@ class CrossEntropy(_ReducedLoss):
             raise InputError(f"y holds the class label {y[bad][0]}, outside {allowed}")
         return keep
 
-    def prepare_targets(self, y, n_outputs, dtype=np.float32):
+    def prepare_targets(self, y, n_outputs, dtype="float32"):
         """Validate targets once and convert them to their training form.
 
         Integer labels ``(N,)`` become one-hot ``(N, n_outputs)`` arrays of ``dtype``
@@ -720,7 +740,7 @@ class CrossEntropy(_ReducedLoss):
         rows = np.empty(m, dtype=out.dtype)
         value = np.zeros((), dtype=np.float64)
         value_ops = (partial(np.maximum, out, _clip_eps(out.dtype), out=tmp), partial(np.log, tmp, tmp),
-                     partial(_c_einsum, "ij,ij->i", yb, tmp, out=rows),
+                     partial(_c_einsum(), "ij,ij->i", yb, tmp, out=rows),
                      partial(np.add.reduce, rows, None, np.float64, value))
         return value_ops, value, float(-m), (partial(np.subtract, out, yb, delta),), 1.0 / m
 

@@ -25,15 +25,19 @@ import abc
 import functools
 import math
 import operator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-
+from neuroplug._lazy_numpy import LazyNumpy
 from neuroplug.base import Optimizer
 from neuroplug.errors import ConfigError, InputError, ShapeError
 from neuroplug.hookspecs import hookimpl
 from neuroplug.types import OptimizerRegistration, Param
 from neuroplug.validation import check_bool, check_number
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyNumpy(globals())  # numpy is imported at first use (see neuroplug._lazy_numpy)
 
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "neuroplug_optimizers"]
 

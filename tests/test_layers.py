@@ -29,7 +29,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAYERS = [
-    ("contract", ["neuroplug.errors", "neuroplug.base", "neuroplug.types", "neuroplug.hookspecs",
+    ("contract", ["neuroplug.errors", "neuroplug._lazy_numpy", "neuroplug.base", "neuroplug.types", "neuroplug.hookspecs",
                   "neuroplug.registry", "neuroplug.validation"]),
     ("model", ["neuroplug.model"]),
     ("files", ["neuroplug.serialization", "neuroplug.datasets"]),

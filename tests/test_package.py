@@ -86,6 +86,31 @@ def test_import_is_lazy():
     assert out.strip() == "[]"
 
 
+def test_listing_the_plugins_does_not_import_numpy():
+    """``neuroplug list`` imports base and every built-in plugin module but computes nothing: numpy,
+    half the listing's time, stays unloaded (neuroplug._lazy_numpy)."""
+    out = _run("import sys, io, contextlib\n"
+               "from neuroplug.cli import main\n"
+               "with contextlib.redirect_stdout(io.StringIO()) as listing:\n"
+               "    code = main(['list'])\n"
+               "import neuroplug.plugins.activations as acts\n"
+               "print(code, listing.getvalue().count(' ok\\n'), 'numpy' in sys.modules, type(acts.np).__name__)\n")
+    code, ok, numpy_loaded, stand_in = out.split()
+    assert (code, numpy_loaded, stand_in) == ("0", "False", "LazyNumpy") and int(ok) >= 54
+
+
+def test_the_numpy_stand_in_puts_numpy_in_its_place_at_first_use():
+    import numpy
+
+    from neuroplug._lazy_numpy import LazyNumpy
+
+    namespace: dict = {}
+    namespace["np"] = LazyNumpy(namespace)
+    assert "numpy" in repr(namespace["np"]) and namespace["np"] is not numpy
+    assert namespace["np"].float64 is numpy.float64  # the first look-up answers from numpy ...
+    assert namespace["np"] is numpy  # ... and leaves numpy itself in the module's globals
+
+
 def test_python_dash_m_and_console_script_agree():
     a = subprocess.run([sys.executable, "-m", "neuroplug", "--version"], capture_output=True, text=True)
     assert a.returncode == 0 and a.stdout.strip() == f"neuroplug {neuroplug.__version__}"
