@@ -158,3 +158,74 @@ def test_the_checkpoint_on_disk_stays_finite_and_readable(tmp_path):
     ckpt = npl.load_checkpoint(path)
     assert ckpt.step == info.value.step  # the last good step was checkpointed, nothing after it
     assert all(np.isfinite(w).all() for w in ckpt.weights)
+
+
+def _checked_subclass(name):
+    """The built-in activation ``name`` as a subclass that overrides ``forward`` (the same values):
+    its calls are methods, not prebound numpy calls, so fit checks the gradients at every step."""
+    base = type(npl.create("activation", name))
+    return type(f"Checked{base.__name__}", (base,), {"forward": lambda self, z, out=None: base.forward(self, z, out)})
+
+
+def _classification(scale):
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(64, 5)) * scale).astype(np.float32)
+    return X, (X[:, 0] > 0).astype(int)
+
+
+def _stopped(act, X, y, lr, callbacks=()):
+    net = npl.Sequential([npl.Dense(8, activation=act), npl.Dense(2, activation="softmax")], input_dim=5, seed=0)
+    with pytest.raises(DivergenceError) as info:
+        npl.fit(net, X, y, loss="cross_entropy", optimizer="sgd", lr=lr, epochs=3, batch_size=8, seed=0,
+                progress=False, callbacks=list(callbacks))
+    err = info.value
+    return (err.step, err.epoch, err.batch, err.where), net.get_weights()
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "identity"])
+@pytest.mark.parametrize("scale, lr", [(1e36, 1e6), (1e36, 1e30), (1.0, 1e30), (1e18, 1e20)])
+def test_a_step_of_prebound_calls_finds_a_non_finite_gradient_by_replay_as_the_check_would(act, scale, lr,
+                                                                                           monkeypatch):
+    """Built-in activations, cross-entropy and plain SGD run as prebound numpy calls and skip the
+    per-step gradient check: a non-finite gradient is applied, seen at the next step (or the
+    epoch's end), and the re-play stops before it. The report and the restored weights are
+    those of the same run with every step checked."""
+    from neuroplug.training import loop
+
+    reasons = []
+    real = loop.stop_diverged
+    monkeypatch.setattr(loop, "stop_diverged", lambda run, reason: (reasons.append(reason), real(run, reason))[1])
+    X, y = _classification(scale)
+    fast, fast_weights = _stopped(act, X, y, lr)
+    with npl.isolated_registry() as reg:
+        reg.register(_checked_subclass(act), name="checked")
+        checked, checked_weights = _stopped("checked", X, y, lr)
+    assert fast == checked
+    assert _same(fast_weights, checked_weights) and all(np.isfinite(w).all() for w in fast_weights)
+    if reasons[1] == "gradient":  # the checked run stopped at the gradient: the fast one found it later
+        assert reasons[0] in ("loss", "weights")
+
+
+def test_ctrl_c_after_an_unchecked_non_finite_gradient_stops_as_a_divergence():
+    """Ctrl-C reaching fit just as an unchecked non-finite gradient was applied: what it would save
+    is not finite, so the run stops as diverged (the re-play names the step), not interrupted."""
+    import os
+    import signal
+
+    class CtrlC(npl.Callback):
+        def on_epoch_begin(self, state):
+            os.kill(os.getpid(), signal.SIGINT)  # fit's handler sets its flag, seen after the step
+
+    X, y = _classification(1e36)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        fast, fast_weights = _stopped("relu", X, y, 1e6, callbacks=[CtrlC()])
+    except npl.TrainingInterrupted as exc:  # (a KeyboardInterrupt: it would end the whole test session)
+        pytest.fail(f"interrupted, with non-finite weights in its checkpoint, instead of diverged: {exc}")
+    finally:
+        signal.signal(signal.SIGINT, old)
+    with npl.isolated_registry() as reg:
+        reg.register(_checked_subclass("relu"), name="checked")
+        checked, checked_weights = _stopped("checked", X, y, 1e6)
+    assert fast == checked and fast[0] == 0
+    assert _same(fast_weights, checked_weights)

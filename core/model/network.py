@@ -92,18 +92,20 @@ def _backward_call(backward: Any, z: np.ndarray, a: np.ndarray, grad: np.ndarray
 
 
 def _activation_ops(act: Any, z: np.ndarray, a: np.ndarray, grad: np.ndarray, tmp: np.ndarray,
-                    mask: np.ndarray) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+                    mask: np.ndarray) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[bool, bool]]:
     """The training forward (``z`` into ``a``) and in-place backward (on ``grad``) of an activation,
     each a tuple of calls without arguments: the activation's own prebound numpy calls when it
-    offers them (``_train_ops``, the built-ins), else calls of its ``forward`` and ``backward``."""
+    offers them (``_train_ops``, the built-ins), else calls of its ``forward`` and ``backward``;
+    and whether each of the two is the activation's own numpy calls."""
     own = getattr(act, "_train_ops", None)
     ops = own(z, a, grad, tmp, mask) if own is not None else None
     forward, backward = ops if ops is not None else (None, None)
+    prebound = (forward is not None, backward is not None)
     if forward is None:
         forward = (_forward_call(act.forward, z, a),)
     if backward is None:
         backward = (_backward_call(act.backward, z, a, grad),)
-    return tuple(forward), tuple(backward)
+    return tuple(forward), tuple(backward), prebound
 
 
 class _TrainPlan:
@@ -122,10 +124,11 @@ class _TrainPlan:
     the built-ins, nothing allocated but what a plugin allocates. The arithmetic is
     that of :meth:`Sequential.forward` and :meth:`Sequential.backward`, operation for
     operation, so the results are bit-identical; only ``dL/dX`` of the first layer,
-    which training never uses, is not computed.
+    which training never uses, is not computed. ``prebound`` is True when every
+    activation call among them is the activation's own numpy calls (no call of a method).
     """
 
-    __slots__ = ("x", "out", "delta", "z_last", "last_backward", "forward_ops", "backward_ops")
+    __slots__ = ("x", "out", "delta", "z_last", "last_backward", "forward_ops", "backward_ops", "prebound")
 
     def __init__(self, net: "Sequential", ws: _Workspace) -> None:
         layers = net.layers
@@ -134,12 +137,16 @@ class _TrainPlan:
         fwd: list[Any] = []
         act_backward: list[tuple[Any, ...]] = []
         a_prev = ws.x
+        self.prebound = True
         for i, layer in enumerate(layers):
             z, a = ws.z[i], ws.a[i]
             fwd.append(partial(matmul, a_prev, layer.W, z))
             if layer.use_bias:
                 fwd.append(partial(add, z, layer.b, z))
-            forward, backward = _activation_ops(layer.activation, z, a, ws.delta[i], ws.tmp[i], ws.mask[i])
+            forward, backward, (own_forward, own_backward) = _activation_ops(layer.activation, z, a, ws.delta[i],
+                                                                             ws.tmp[i], ws.mask[i])
+            # (the last layer's backward is not among the calls: the loop does it, or the loss fused with it)
+            self.prebound = self.prebound and own_forward and (own_backward or i == len(layers) - 1)
             fwd.extend(forward)
             act_backward.append(backward)
             a_prev = a

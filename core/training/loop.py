@@ -181,13 +181,20 @@ class _Run:
             if all(v is not None for v in found.values()):
                 self.loss_ops = found
         # An optimizer that can take the learning rate folded into the output gradient (plain
-        # SGD: one subtraction over the parameters' buffer). The gradients are still checked at
-        # every step, before the update: a component that turns non-finite at some call cannot
-        # be caught by re-playing the epoch afterwards (it may do so at another call then).
+        # SGD: one subtraction over the parameters' buffer).
         train_update = getattr(opt, "_train_update", None)
         folded = train_update(self.params, self.grads) if train_update is not None else None
         self.folded_update, self.folded_advance = folded if folded is not None else (None, None)
         self.lr_limit = float(getattr(opt, "_lr_limit", math.inf))
+        # The gradients are checked at every step, before the update, unless the whole step
+        # is prebound numpy calls (the activations', the loss's and the update's own): a
+        # component's method may turn non-finite at one call and not at another, so only a
+        # step of plain numpy calls is sure to do again what it did. Then a non-finite
+        # gradient, applied, shows as a non-finite loss at the next step, or non-finite
+        # weights at the next checkpoint, Ctrl-C or the epoch's end, and the re-play from the
+        # epoch's start, which checks every step, stops before it, as the check would have.
+        self.check_each_step = not (self.loss_ops is not None and self.folded_update is not None
+                                    and all(plan.prebound for plan in self.plans.values()))
         self.Xt, self.Y = Xt, Y
         # the methods themselves, without np.take's Python wrapper
         self.x_take = Xt.take
@@ -471,6 +478,7 @@ class _Run:
         sched, batch_unit, table = self.sched, self.batch_unit, self.lr_table
         pred, single_output = self.pred, self.network.output_dim == 1
         every = 0 if replay else self.every
+        check_gradients = replay or self.check_each_step
         growth_limit = self.growth_limit if replay and growth else None
         flag = self.flag
         bar = None if replay else self.bar
@@ -522,7 +530,7 @@ class _Run:
                 for op in backward_ops:
                     op()
                 # g.g is finite exactly when every gradient is, unless it overflows: then look closer
-                if gdot is None or not isfinite(gdot(gflat)):
+                if check_gradients and (gdot is None or not isfinite(gdot(gflat))):
                     if not _all_finite(grads):
                         reason = "gradient"
                         break
@@ -551,8 +559,8 @@ class _Run:
                     reason = self._checkpoint_now()
                     if reason is not None:
                         break
-                if flag[0]:
-                    reason = "interrupt"
+                if flag[0]:  # (an unchecked non-finite gradient applied is found before it is saved)
+                    reason = "interrupt" if check_gradients or _all_finite(params) else "weights"
                     break
         except NonFiniteError as exc:  # a component that checks its own overflow (the built-in losses)
             reason, self.raised = "raised", exc
