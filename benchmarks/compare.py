@@ -276,6 +276,7 @@ class Result:
     times: list[float] = field(default_factory=list)   # seconds of every epoch, warm-up included
     accuracy: float = float("nan")
     final_loss: float = float("nan")
+    train_accuracy: float = float("nan")   # of the last epoch, as fit logs it (numpy and neuroplug)
     error: str | None = None
 
     @property
@@ -304,8 +305,9 @@ def run_numpy(w: Workload, weights: list[np.ndarray], orders: list[np.ndarray]) 
     and the whole update is one subtraction over the parameter buffer. A faster
     reference makes neuroplug's ratio worse, i.e. more honest. It computes what
     ``npl.fit`` computes: the forward pass, the clipped cross-entropy of every batch
-    (for the epoch's loss), the fused softmax/cross-entropy gradient and the backward
-    pass without the first layer's input gradient.
+    (for the epoch's loss), the predicted classes of every batch (for the epoch's
+    accuracy, which fit logs for a classifier), the fused softmax/cross-entropy
+    gradient and the backward pass without the first layer's input gradient.
     """
     res = Result("numpy", "numpy (hand-written loop)")
     dt = np.float32
@@ -345,6 +347,7 @@ def run_numpy(w: Workload, weights: list[np.ndarray], orders: list[np.ndarray]) 
                 np.empty((m, w.n_out), dt), ds[-1], bwd, x.T, ds[0], dWs[0], dbs[0])
 
     plans = {m: plan(m) for m in {B, n - (w.steps - 1) * B}}
+    pred, labels = np.empty(n, dtype=np.intp), w.y
     rng, order = np.random.default_rng(0), np.arange(n)  # the orders of epoch_orders, drawn in the timing
     for epoch, expected in enumerate(orders):
         t0 = time.perf_counter()
@@ -374,6 +377,7 @@ def run_numpy(w: Workload, weights: list[np.ndarray], orders: list[np.ndarray]) 
             maximum(p, eps, out=tmp)              # the cross-entropy of the batch
             log(tmp, tmp)
             total -= float(vdot(yb, tmp))
+            p.argmax(1, pred[start:start + m])    # the predicted classes, for the epoch's accuracy
             subtract(p, yb, d)                    # dL/dz of the output, times lr
             multiply(d, (1.0 / m) * lr, d)
             for aT, d, dW, db, WT, g, h in bwd:
@@ -389,8 +393,10 @@ def run_numpy(w: Workload, weights: list[np.ndarray], orders: list[np.ndarray]) 
             matmul(xT, d0, out=dW0)               # the first layer: no input gradient
             add_reduce(d0, 0, None, db0)
             subtract(flat, gflat, flat)           # the whole update, lr already in
+        train_accuracy = np.count_nonzero(pred == labels[order]) / n
         res.times.append(time.perf_counter() - t0)
         res.final_loss = total / n
+        res.train_accuracy = train_accuracy
         assert np.array_equal(order, expected), "the hand-written loop lost the common sample order"
         yield
     a = w.X_test
@@ -491,6 +497,7 @@ def run_neuroplug(w: Workload, weights: list[np.ndarray], plugin: bool = False) 
     if "error" in box:
         raise box["error"]
     res.final_loss = box["history"]["loss"][-1]
+    res.train_accuracy = box["history"]["accuracy"][-1]
     res.accuracy = float(np.mean(net.predict_classes(w.X_test) == w.y_test))
     return res
 
@@ -896,6 +903,7 @@ def print_workload(w: Workload, results: list[Result], skipped: dict[str, str], 
               f"{med / bound:>7.2f}")
         rows[r.peer] = {"s_per_epoch": med, "us_per_step": med / w.steps * 1e6, "accuracy": r.accuracy,
                         "epoch_times": r.times, "final_loss": r.final_loss,
+                        "train_accuracy": r.train_accuracy,
                         **{f"x{k}": v for k, v in ratio.items()}, "x_bound": med / bound,
                         "x_theory": med / theory}
     for peer, why in skipped.items():

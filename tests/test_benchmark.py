@@ -45,6 +45,8 @@ def test_benchmark_script_runs_in_quick_mode(tmp_path):
             assert row["s_per_epoch"] > 0 and 0.0 <= row["accuracy"] <= 1.0, (name, peer)
         # the same weights, the same sample order: the hand-written loop and neuroplug agree
         assert abs(peers["neuroplug"]["final_loss"] - peers["numpy"]["final_loss"]) < 1e-4, name
+        # ... and the hand-written loop computes the training accuracy fit logs, as fit does
+        assert peers["numpy"]["train_accuracy"] == peers["neuroplug"]["train_accuracy"], name
         assert peers["neuroplug"]["accuracy"] == peers["neuroplug+plugin"]["accuracy"], name
     assert report["process"]["memory"]["peak_mb"] > 0
     if importlib.util.find_spec("sklearn") is not None:  # the estimator path: whole fits side by side
