@@ -30,8 +30,8 @@ small-mlp
     without a margin, 10 % of the labels flipped; 20-32-32-2, tanh, batch 32, SGD
     lr 0.1. Overhead-bound: the Python work per step is what is measured. Its
     epochs take ~40 ms, so it runs 60 timed epochs by default: with 20, the median
-    ratio of one run varied from 1.07 to 1.19 between runs on a quiet 2-core
-    machine, with 100 from 1.085 to 1.109.
+    ratio of one run varied from 1.07 to 1.19 between four runs on a 2-core
+    machine, with 100 from 1.085 to 1.109 in three.
 digits
     The embedded digits with the ``neuroplug train`` defaults: 64-64-10, ReLU,
     He-uniform, SGD lr 0.5 halved every 10 epochs, batch 16, 30 epochs, 75/25 split.
