@@ -28,6 +28,8 @@ neuroplug::
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "NeuroplugError",
     "InputError",
@@ -107,12 +109,17 @@ class DivergenceError(NonFiniteError):
         The learning rate of that step.
     where : str or None
         What first held a non-finite value, e.g. ``"the output of layer 1 (activation 'exp')"``.
+    history : History or None
+        What :func:`~neuroplug.fit` would have returned for the epochs completed before the
+        failing one (none when it failed in the first): the losses that led up to it.
     """
 
     def __init__(self, message: str, *, epoch: int | None = None, step: int | None = None,
-                 batch: int | None = None, lr: float | None = None, where: str | None = None) -> None:
+                 batch: int | None = None, lr: float | None = None, where: str | None = None,
+                 history: Any = None) -> None:
         super().__init__(message)
         self.epoch, self.step, self.batch, self.lr, self.where = epoch, step, batch, lr, where
+        self.history = history
 
 
 class ModelFileError(NeuroplugError, ValueError):

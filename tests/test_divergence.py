@@ -229,3 +229,42 @@ def test_ctrl_c_after_an_unchecked_non_finite_gradient_stops_as_a_divergence():
         checked, checked_weights = _stopped("checked", X, y, 1e6)
     assert fast == checked and fast[0] == 0
     assert _same(fast_weights, checked_weights)
+
+
+def test_the_error_carries_the_history_of_the_epochs_before_the_failing_one():
+    """What fit would have returned up to the divergence: the losses that led up to it."""
+    X, y = _data()
+
+    class NanAtEpoch2(npl.Activation):
+        """tanh whose output turns NaN in the third epoch (8 batches an epoch; one call of fit's
+        check of the components' outputs before training)."""
+        calls = 0
+
+        def forward(self, z, out=None):
+            type(self).calls += 1
+            a = np.tanh(z, out=out)
+            if type(self).calls > 1 + 2 * 8:
+                a[0, 0] = np.nan
+            return a
+
+        def derivative(self, z, a):
+            return 1.0 - a * a
+
+    with npl.isolated_registry() as reg:
+        reg.register(NanAtEpoch2, name="nan_at_epoch2")
+        with pytest.raises(DivergenceError) as info:
+            npl.fit(_net("nan_at_epoch2"), X, y, loss="mse", lr=0.01, epochs=5, batch_size=8, seed=0, progress=False)
+    err = info.value
+    assert err.epoch == 2 and err.history is not None
+    assert err.history.epoch == [0, 1] and len(err.history["loss"]) == 2
+    assert all(np.isfinite(v) for v in err.history["loss"])
+    NanAtEpoch2.calls = -10**9  # the same run, never NaN: the same first two epochs
+    with npl.isolated_registry() as reg:
+        reg.register(NanAtEpoch2, name="nan_at_epoch2")
+        clean = npl.fit(_net("nan_at_epoch2"), X, y, loss="mse", lr=0.01, epochs=2, batch_size=8, seed=0,
+                        progress=False)
+    assert err.history["loss"] == clean["loss"]
+
+    with pytest.raises(DivergenceError) as first:  # failing in the first epoch: an empty History
+        npl.fit(_net("relu"), *_data(1e3), loss="mse", lr=50.0, epochs=3, batch_size=8, seed=0, progress=False)
+    assert first.value.epoch == 0 and first.value.history.epoch == []

@@ -203,7 +203,7 @@ def _stopped(run: Any, what: str, failing: int, lr: float, where: str, restored:
         f"training {what} at step {step} (epoch {run.epoch}, batch {failing}) with lr={lr:g}: {where}. "
         f"The weights and the optimizer state were restored to {restored} "
         f"({_after(step)}). {advice}",
-        epoch=run.epoch, step=step, batch=failing, lr=lr, where=where)
+        epoch=run.epoch, step=step, batch=failing, lr=lr, where=where, history=run.history)
 
 
 def _after(step: int) -> str:
