@@ -142,3 +142,12 @@ def test_registry_fixture_left_no_trace():
 
     with pytest.raises(neuroplug.ComponentNotFoundError):
         neuroplug.create("loss", "zero_loss")
+
+
+def test_the_datasets_module_shows_its_public_names_not_its_imports():
+    import neuroplug.datasets as datasets
+
+    shown = dir(datasets)
+    assert set(datasets.__all__) <= set(shown) and "MAX_DATA_BYTES" in shown
+    assert not {"np", "os", "math", "csv", "stat", "resources", "Any", "annotations"} & set(shown)
+    assert all(hasattr(datasets, name) for name in shown)

@@ -25,6 +25,11 @@ __all__ = ["load_digits", "train_test_split", "load_digits_split", "load_csv", "
            "make_moons", "make_circles", "make_spirals", "make_regression", "load_named", "NAMED"]
 
 
+def __dir__() -> list[str]:
+    """What ``dir()`` and tab completion show: the public names, the module's own imports left out."""
+    return sorted([*__all__, "MAX_DATA_BYTES", "synthetic"])
+
+
 def load_digits(dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
     """Return the digits data: ``X`` (1797, 64) scaled to [0, 1] and integer labels ``y`` (1797,).
 

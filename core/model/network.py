@@ -195,6 +195,16 @@ class Sequential:
         Floating type of the parameters and computations (float32 is the fast
         default; use float64 for gradient checks).
 
+    Attributes
+    ----------
+    layers : list of Dense
+        The layers, input to output: the very objects given, built (each holds its
+        ``W``, ``b`` and, after :meth:`backward`, ``dW``, ``db``).
+    input_dim : int
+        Number of input features.
+    dtype : numpy.dtype
+        Floating type of the parameters and computations.
+
     Raises
     ------
     ConfigError
