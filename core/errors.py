@@ -111,7 +111,8 @@ class DivergenceError(NonFiniteError):
         What first held a non-finite value, e.g. ``"the output of layer 1 (activation 'exp')"``.
     history : History or None
         What :func:`~neuroplug.fit` would have returned for the epochs completed before the
-        failing one (none when it failed in the first): the losses that led up to it.
+        failing one (empty when it failed in the first; None when not raised by fit): the
+        losses that led up to it.
     """
 
     def __init__(self, message: str, *, epoch: int | None = None, step: int | None = None,
