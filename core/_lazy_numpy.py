@@ -12,7 +12,7 @@ writes::
 
 and then uses ``np`` as usual, except at import time (defaults such as
 ``dtype="float32"`` are strings, which numpy accepts wherever a dtype goes). The
-first attribute looked up imports numpy and puts the module itself in place of the
+first attribute looked up imports numpy and puts numpy itself in place of the
 stand-in, so every later ``np.`` is the plain global look-up of numpy: nothing is
 added to the hot path. Nothing outside the module's own globals is changed.
 """
