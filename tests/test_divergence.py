@@ -202,6 +202,7 @@ def test_a_step_of_prebound_calls_finds_a_non_finite_gradient_by_replay_as_the_c
         checked, checked_weights = _stopped("checked", X, y, lr)
     assert fast == checked
     assert _same(fast_weights, checked_weights) and all(np.isfinite(w).all() for w in fast_weights)
+    assert reasons[0] != "gradient", "the prebound run checked its gradients during the epoch"
     if reasons[1] == "gradient":  # the checked run stopped at the gradient: the fast one found it later
         assert reasons[0] in ("loss", "weights")
 
